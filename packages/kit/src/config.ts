@@ -1,0 +1,119 @@
+/**
+ * Settings: declared once per service, parsed and validated once at start. This is the only
+ * module in the codebase that reads `process.env`; everything else receives parsed values.
+ */
+
+/** A raw source of settings, normally the process environment. */
+export type SettingsSource = Readonly<Record<string, string | undefined>>;
+
+/** One setting's parser. Build them with the helpers in `setting`. */
+export interface Field<T> {
+  /** Text shown in the error when the value is rejected. */
+  expects: string;
+  /** Returns undefined when the raw text is not acceptable. */
+  parse(raw: string): T | undefined;
+  /** What an absent setting means. */
+  absent: { kind: 'required' } | { kind: 'default'; value: T; devOnly?: boolean };
+}
+
+/** A map from setting name (as in the environment) to its parser. */
+export type SettingsSpec = Record<string, Field<unknown>>;
+
+/** The parsed settings of a spec. */
+export type Settings<S extends SettingsSpec> = { [K in keyof S]: S[K] extends Field<infer T> ? T : never };
+
+/** Thrown when one or more settings are missing or bad; the message names every one. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid settings:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function field<T>(expects: string, parse: (raw: string) => T | undefined) {
+  const make = (absent: Field<T>['absent']): Field<T> => ({ expects, parse, absent });
+  return {
+    /** Required, unless `fallback` is given. */
+    with: (fallback?: T): Field<T> => make(fallback === undefined ? { kind: 'required' } : { kind: 'default', value: fallback }),
+    optional: (): Field<T | undefined> => make({ kind: 'default', value: undefined as T }) as Field<T | undefined>,
+    /** A development default that production refuses (secrets, default credentials). */
+    devDefault: (value: T): Field<T> => make({ kind: 'default', value, devOnly: true }),
+  };
+}
+
+const parseUrl = (s: string): string | undefined => {
+  try {
+    return new URL(s).toString().replace(/\/$/, '');
+  } catch {
+    return undefined;
+  }
+};
+
+/** Builders for the kinds of setting the services use. */
+export const setting = {
+  string: () => field('a non-empty string', (s) => (s.length > 0 ? s : undefined)),
+  int: ({ min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = {}) =>
+    field(`an integer from ${min} to ${max}`, (s) => {
+      if (!/^-?\d+$/.test(s)) return undefined;
+      const n = Number(s);
+      return n >= min && n <= max ? n : undefined;
+    }),
+  port: () => setting.int({ min: 0, max: 65535 }),
+  bool: () => field('true or false', (s) => ({ true: true, '1': true, false: false, '0': false })[s.toLowerCase()]),
+  oneOf: <const T extends string>(values: readonly T[]) => field(`one of ${values.join(', ')}`, (s) => values.find((v) => v === s)),
+  url: () => field('a URL', parseUrl),
+  /** A comma-separated list of URLs, one per replica. */
+  urlList: () =>
+    field('a comma-separated list of URLs', (s) => {
+      const urls = s.split(',').map((p) => p.trim()).filter(Boolean).map(parseUrl);
+      return urls.length && urls.every((u) => u !== undefined) ? (urls as string[]) : undefined;
+    }),
+};
+
+/** Settings every service has. */
+export const commonSettings = {
+  NODE_ENV: setting.oneOf(['development', 'test', 'production']).with('development'),
+  HOST: setting.string().with('127.0.0.1'),
+  LOG_LEVEL: setting.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).with('info'),
+  DATABASE_URL: setting.url().optional(),
+  DATA_DIR: setting.string().with('./.data'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: setting.url().optional(),
+} satisfies SettingsSpec;
+
+export type CommonSettings = Settings<typeof commonSettings>;
+
+/**
+ * Parses `source` against `spec`. Every problem is collected before throwing, so one start
+ * shows all bad settings at once. With NODE_ENV=production, development secrets are refused.
+ */
+export function parseSettings<S extends SettingsSpec>(spec: S, source: SettingsSource): Settings<S> {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  const production = source.NODE_ENV === 'production';
+  for (const [name, f] of Object.entries(spec)) {
+    const raw = source[name]?.trim();
+    const { absent } = f;
+    if (raw === undefined || raw === '') {
+      if (absent.kind === 'required') problems.push(`${name} is required (${f.expects})`);
+      else if (absent.devOnly && production) problems.push(`${name} must be set in production: its development default is refused`);
+      else out[name] = absent.value;
+      continue;
+    }
+    const value = f.parse(raw);
+    if (value === undefined) {
+      const shown = raw.length > 60 ? `${raw.slice(0, 60)}…` : raw;
+      problems.push(`${name}=${JSON.stringify(shown)} is invalid: expected ${f.expects}`);
+    } else if (absent.kind === 'default' && absent.devOnly && production && value === absent.value) {
+      problems.push(`${name} must not use its development default in production`);
+    } else {
+      out[name] = value;
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out as Settings<S>;
+}
+
+/** The process environment, for entry points only. */
+export function processEnv(): SettingsSource {
+  return process.env;
+}

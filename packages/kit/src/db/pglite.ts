@@ -1,0 +1,92 @@
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { join } from 'node:path';
+import { lockDataDir } from './lock.ts';
+import { Mutex } from './mutex.ts';
+import { quoteIdent, type Database, type Queryable, type QueryResult } from './types.ts';
+
+const INT8 = 20;
+const parsers = { [INT8]: (v: string) => Number(v) };
+
+/**
+ * One embedded PostgreSQL (PGlite) shared by every service of the process. Each service gets
+ * its own schema through `database(name)`. PGlite has a single connection, so all work is
+ * serialized by one mutex, and the search_path is switched only when the schema changes.
+ */
+export class PGliteHost {
+  private readonly mutex = new Mutex();
+  private currentSchema: string | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly pg: PGlite,
+    private readonly release: () => void,
+  ) {}
+
+  /** Opens (or creates) the data directory, locking it against other processes. */
+  static async open(dataDir: string): Promise<PGliteHost> {
+    const release = lockDataDir(dataDir);
+    try {
+      const pg = await PGlite.create(join(dataDir, 'pglite'), { parsers });
+      return new PGliteHost(pg, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /** An in-memory instance, optionally restored from a dump (used by tests). */
+  static async memory(loadDataDir?: Blob | File): Promise<PGliteHost> {
+    const pg = await PGlite.create(loadDataDir ? { loadDataDir, parsers } : { parsers });
+    return new PGliteHost(pg, () => {});
+  }
+
+  /** A service's view: its own schema, created if missing. */
+  async database(schema: string): Promise<Database> {
+    const quoted = quoteIdent(schema);
+    await this.mutex.run(() => this.pg.exec(`CREATE SCHEMA IF NOT EXISTS ${quoted}`));
+    const use = async () => {
+      if (this.closed) throw Object.assign(new Error('the database is closed'), { code: '57P01' });
+      if (this.currentSchema !== schema) {
+        await this.pg.exec(`SET search_path TO ${quoted}, public`);
+        this.currentSchema = schema;
+      }
+    };
+    const run = async <T>(q: PGlite | Transaction, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
+      const r = await q.query<T>(sql, params as unknown[] | undefined);
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    };
+    const within = (q: PGlite | Transaction): Queryable => ({
+      query: <R>(sql: string, params?: readonly unknown[]) => run<R>(q, sql, params),
+      exec: async (sql: string) => void (await q.exec(sql)),
+    });
+    const locked = <T>(fn: () => Promise<T>) =>
+      this.mutex.run(async () => {
+        await use();
+        return fn();
+      });
+    return {
+      kind: 'pglite',
+      schema,
+      query: <T>(sql: string, params?: readonly unknown[]) => locked(() => run<T>(this.pg, sql, params)),
+      exec: (sql: string) => locked(() => within(this.pg).exec(sql)),
+      transaction: <T>(fn: (tx: Queryable) => Promise<T>) => locked(() => this.pg.transaction((tx) => fn(within(tx)))),
+      ping: () => this.mutex.run(async () => void (await this.pg.query('SELECT 1'))),
+      // The host is shared; closing a service's view closes nothing. The host owner closes it.
+      close: async () => {},
+    };
+  }
+
+  /** A copy of the whole data directory, to seed fast in-memory instances. */
+  dump(): Promise<Blob | File> {
+    return this.mutex.run(() => this.pg.dumpDataDir('none'));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.mutex.run(async () => {
+      this.closed = true;
+      await this.pg.close();
+    });
+    this.release();
+  }
+}

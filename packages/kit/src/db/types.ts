@@ -1,0 +1,42 @@
+/** The result of one statement. */
+export interface QueryResult<T> {
+  rows: T[];
+  rowCount: number;
+}
+
+/** Anything that runs SQL: the database itself, or a transaction inside it. */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  /** Runs a script of one or more statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+/**
+ * A service's database, whatever drives it. Repositories take a `Queryable`, so the same code
+ * runs on a plain connection or inside `transaction`.
+ */
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** The schema that holds this service's tables. */
+  readonly schema: string;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Answers quickly when the database is reachable; throws otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Postgres's error code for a unique violation, the one repositories most often translate. */
+export const UNIQUE_VIOLATION = '23505';
+
+/** The SQLSTATE of a driver error, from either adapter. */
+export function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Quotes an identifier; schema names come from code, but are still never spliced raw. */
+export function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid identifier: ${name}`);
+  return `"${name}"`;
+}

@@ -1,0 +1,211 @@
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  CircuitState,
+  ExponentialBackoff,
+  SamplingBreaker,
+  TaskCancelledError,
+  TimeoutStrategy,
+  bulkhead,
+  circuitBreaker,
+  handleAll,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+  type IPolicy,
+} from 'cockatiel';
+import { BalancedPool, Pool, type Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
+import { AppError, errors } from './errors.ts';
+import type { ServiceMetrics } from './metrics.ts';
+import { currentCorrelationId, injectTraceHeaders, SpanKind, SpanStatusCode, trace, context, type Tracer } from './telemetry.ts';
+
+/** How one upstream is called: where it is, and the limits that protect the caller from it. */
+export interface UpstreamOptions {
+  /** The upstream's name, used in metrics, errors and the console. */
+  name: string;
+  /** One base URL per replica; requests are balanced across them. */
+  urls: readonly string[];
+  /** Time allowed until the response headers arrive. */
+  timeoutMs?: number;
+  /** Retries after the first attempt, for idempotent requests only. */
+  retries?: number;
+  /** Requests in flight at once before new ones queue (the bulkhead). */
+  maxConcurrent?: number;
+  /** Requests allowed to wait for a place before new ones are rejected. */
+  maxQueued?: number;
+  /** The breaker opens when this share of calls fail within `breakerWindowMs`. */
+  breakerThreshold?: number;
+  breakerWindowMs?: number;
+  /** How long an open breaker waits before letting one trial call through. */
+  halfOpenAfterMs?: number;
+  /** Keep-alive connections per replica. */
+  connections?: number;
+}
+
+/** One call to an upstream. */
+export interface UpstreamRequest {
+  method: Dispatcher.HttpMethod;
+  path: string;
+  headers?: Record<string, string | string[] | undefined>;
+  body?: string | Buffer | Readable | null;
+  /** Whether a failed attempt may be repeated. Defaults to true for GET, HEAD and OPTIONS. */
+  idempotent?: boolean;
+}
+
+/** An upstream's response; its body must be consumed or dumped by the caller. */
+export type UpstreamResponse = Dispatcher.ResponseData;
+
+/** The breaker states, as shown by the console and metrics. */
+export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
+
+const stateName: Record<CircuitState, BreakerState> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A failure that the breaker counts: transport errors and 5xx answers. */
+class UpstreamFailure extends Error {
+  constructor(readonly response: UpstreamResponse) {
+    super(`upstream answered ${response.statusCode}`);
+  }
+}
+
+/**
+ * A resilient client for one upstream service: keep-alive pools balanced over its replicas,
+ * a timeout on every call, retries with exponential backoff and jitter for idempotent calls,
+ * a circuit breaker and a bulkhead. The correlation id and trace context travel along.
+ */
+export class Upstream {
+  readonly name: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly policy: IPolicy;
+  private readonly safePolicy: IPolicy;
+  private readonly breaker;
+  private readonly halfOpenAfterMs: number;
+
+  constructor(
+    opts: UpstreamOptions,
+    private readonly tracer?: Tracer,
+    private readonly metrics?: ServiceMetrics,
+  ) {
+    if (opts.urls.length === 0) throw new Error(`upstream ${opts.name} has no URL`);
+    this.name = opts.name;
+    this.halfOpenAfterMs = opts.halfOpenAfterMs ?? 5_000;
+    const connections = opts.connections ?? 64;
+    const poolOpts = { connections, pipelining: 1, keepAliveTimeout: 30_000 };
+    this.dispatcher = opts.urls.length === 1 ? new Pool(opts.urls[0]!, poolOpts) : new BalancedPool([...opts.urls], poolOpts);
+
+    this.breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: this.halfOpenAfterMs,
+      breaker: new SamplingBreaker({ threshold: opts.breakerThreshold ?? 0.5, duration: opts.breakerWindowMs ?? 10_000, minimumRps: 2 }),
+    });
+    // The timeout covers the wait for headers; the body may stream on after it (abortOnReturn: false).
+    const deadline = timeout(opts.timeoutMs ?? 5_000, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
+    const limiter = bulkhead(opts.maxConcurrent ?? 256, opts.maxQueued ?? 512);
+    const retrying = retry(handleWhen((err) => !(err instanceof BrokenCircuitError) && !(err instanceof UpstreamFailure && err.response.statusCode < 502)), {
+      maxAttempts: opts.retries ?? 2,
+      backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }),
+    });
+    // A 5xx answer that is retried is never read: free its connection.
+    retrying.onRetry((reason) => {
+      if ('error' in reason && reason.error instanceof UpstreamFailure) reason.error.response.body.dump().catch(() => {});
+    });
+    this.policy = wrap(limiter, this.breaker, deadline);
+    this.safePolicy = wrap(limiter, retrying, this.breaker, deadline);
+  }
+
+  /** The breaker's state now. */
+  get state(): BreakerState {
+    return stateName[this.breaker.state];
+  }
+
+  /**
+   * Sends a request. A 5xx answer counts against the breaker but is still returned, so that a
+   * proxy can pass it on. Throws AppError UPSTREAM_UNAVAILABLE (open circuit, full bulkhead,
+   * refused connection) or UPSTREAM_TIMEOUT.
+   */
+  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const canRetry = (req.idempotent ?? SAFE_METHODS.has(req.method)) && !isStream(req.body);
+    const policy = canRetry ? this.safePolicy : this.policy;
+    const headers: Record<string, string | string[] | undefined> = { ...req.headers };
+    const correlationId = currentCorrelationId();
+    if (correlationId && !headers['x-correlation-id']) headers['x-correlation-id'] = correlationId;
+
+    const attempt = async ({ signal }: { signal: AbortSignal }) => {
+      const span = this.tracer?.startSpan(`${req.method} ${this.name}`, {
+        kind: SpanKind.CLIENT,
+        attributes: { 'http.request.method': req.method, 'url.path': req.path.split('?')[0] ?? req.path, 'server.address': this.name },
+      });
+      try {
+        const ctx = span ? trace.setSpan(context.active(), span) : context.active();
+        const outHeaders = injectTraceHeaders({}, ctx);
+        const res = await this.dispatcher.request({ method: req.method, path: req.path, headers: { ...headers, ...outHeaders }, body: req.body ?? null, signal });
+        span?.setAttribute('http.response.status_code', res.statusCode);
+        if (res.statusCode >= 500) {
+          span?.setStatus({ code: SpanStatusCode.ERROR });
+          throw new UpstreamFailure(res);
+        }
+        return res;
+      } catch (err) {
+        if (!(err instanceof UpstreamFailure)) span?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        span?.end();
+      }
+    };
+
+    try {
+      const res = await policy.execute(attempt);
+      this.metrics?.upstreamCalls.inc({ upstream: this.name, outcome: 'ok' });
+      return res;
+    } catch (err) {
+      if (err instanceof UpstreamFailure) {
+        this.metrics?.upstreamCalls.inc({ upstream: this.name, outcome: 'error' });
+        return err.response;
+      }
+      throw this.translate(err);
+    }
+  }
+
+  /** Sends a request and parses a JSON answer; non-2xx answers become AppErrors carrying the upstream's problem. */
+  async json<T>(req: UpstreamRequest): Promise<{ status: number; body: T }> {
+    const res = await this.request({ ...req, headers: { accept: 'application/json', ...req.headers } });
+    const text = await res.body.text();
+    const body = text ? (JSON.parse(text) as T) : (undefined as T);
+    return { status: res.statusCode, body };
+  }
+
+  private translate(err: unknown): AppError {
+    const outcome = (o: string) => this.metrics?.upstreamCalls.inc({ upstream: this.name, outcome: o });
+    if (err instanceof BrokenCircuitError) {
+      outcome('open_circuit');
+      return errors.UPSTREAM_UNAVAILABLE(`The ${this.name} service is failing; its circuit is open.`, {
+        headers: { 'retry-after': String(Math.ceil(this.halfOpenAfterMs / 1000)) },
+      });
+    }
+    if (err instanceof BulkheadRejectedError) {
+      outcome('rejected');
+      return errors.UPSTREAM_UNAVAILABLE(`The ${this.name} service has too many requests in flight.`, { headers: { 'retry-after': '1' } });
+    }
+    if (err instanceof TaskCancelledError) {
+      outcome('timeout');
+      return errors.UPSTREAM_TIMEOUT(`The ${this.name} service did not answer in time.`);
+    }
+    outcome('error');
+    return errors.UPSTREAM_UNAVAILABLE(`The ${this.name} service could not be reached.`, { headers: { 'retry-after': '1' }, cause: err });
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close();
+  }
+}
+
+function isStream(body: UpstreamRequest['body']): boolean {
+  return typeof body === 'object' && body !== null && !Buffer.isBuffer(body);
+}

@@ -1,0 +1,15 @@
+export * from './errors.ts';
+export * from './config.ts';
+export * from './auth.ts';
+export * from './http-client.ts';
+export * from './metrics.ts';
+export * from './logger.ts';
+export * from './telemetry.ts';
+export * from './service.ts';
+export * from './db/types.ts';
+export { PGliteHost } from './db/pglite.ts';
+export { openPostgres, serviceDatabaseName, type PostgresOptions } from './db/postgres.ts';
+export { loadMigrations, migrate, type Migration } from './db/migrate.ts';
+export { lockDataDir, DataDirLockedError } from './db/lock.ts';
+export { Mutex } from './db/mutex.ts';
+export { Type, type Static, type TSchema } from '@sinclair/typebox';

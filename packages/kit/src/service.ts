@@ -1,0 +1,371 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { TokenVerifier } from './auth.ts';
+import { commonSettings, parseSettings, processEnv, setting, type CommonSettings, type Settings, type SettingsSource, type SettingsSpec } from './config.ts';
+import { PGliteHost } from './db/pglite.ts';
+import { openPostgres } from './db/postgres.ts';
+import { loadMigrations, migrate } from './db/migrate.ts';
+import type { Database } from './db/types.ts';
+import { AppError, errors, problem, type Problem } from './errors.ts';
+import { Upstream, type UpstreamOptions } from './http-client.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics, type ServiceMetrics } from './metrics.ts';
+import {
+  context,
+  createTracing,
+  extractTraceContext,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  traceparentOf,
+  tracedDatabase,
+  withCorrelationId,
+  type Context,
+  type Span,
+  type Tracer,
+} from './telemetry.ts';
+import { fieldErrors, validatorCompiler } from './validation.ts';
+
+/** The Fastify instance a service registers its routes on, typed for TypeBox schemas. */
+export type ServiceApp = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
+/** A readiness check: resolves when healthy, throws with the reason otherwise. */
+export type ReadinessCheck = () => Promise<void>;
+
+/** What a service's code receives: its settings and the shared machinery. */
+export interface ServiceContext<S extends SettingsSpec = SettingsSpec> {
+  name: string;
+  settings: CommonSettings & BaseSettings & Settings<S>;
+  /** The service's own database; absent for services that declare no migrations. */
+  db: Database;
+  log: Logger;
+  tracer: Tracer;
+  metrics: ServiceMetrics;
+  /** Verifies access tokens against the identity service's keys. */
+  verifier: TokenVerifier;
+  /** A resilient client for another service, closed with this one. */
+  upstream(opts: UpstreamOptions): Upstream;
+  /** Adds a check to `/health/ready`. */
+  addReadinessCheck(name: string, check: ReadinessCheck): void;
+  /** Runs `fn` when the service closes, before the database closes. */
+  onClose(fn: () => Promise<void> | void): void;
+}
+
+/** Everything a service declares about itself, in one place. */
+export interface ServiceDefinition<S extends SettingsSpec = SettingsSpec> {
+  name: string;
+  description: string;
+  /** The port used when PORT is not set. */
+  defaultPort: number;
+  /** The service's own settings, beyond the common ones. */
+  settings?: S;
+  /** The directory of numbered SQL migrations; omit for a service with no database. */
+  migrations?: string;
+  /** Largest request body accepted, in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** Trust X-Forwarded-* headers (services behind the gateway do; the gateway decides by setting). */
+  trustProxy?: boolean | ((settings: Record<string, unknown>) => boolean);
+  /** Registers routes, subscriptions and checks. Runs once, before the service listens. */
+  setup(app: ServiceApp, ctx: ServiceContext<S>): Promise<void> | void;
+}
+
+/** Declares a service; the identity function exists to type-check the definition. */
+export function defineService<S extends SettingsSpec>(def: ServiceDefinition<S>): ServiceDefinition<S> {
+  return def;
+}
+
+const baseSettings = {
+  PORT: setting.port().with(0),
+  IDENTITY_URL: setting.url().with('http://127.0.0.1:8101'),
+};
+type BaseSettings = Settings<typeof baseSettings>;
+
+/** Parses a service's settings: the common ones, PORT (defaulting to the service's own) and its own. */
+export function parseServiceSettings<S extends SettingsSpec>(def: ServiceDefinition<S>, source: SettingsSource) {
+  const spec = { ...commonSettings, ...baseSettings, PORT: setting.port().with(def.defaultPort), ...(def.settings ?? ({} as S)) };
+  return parseSettings(spec, source) as CommonSettings & BaseSettings & Settings<S>;
+}
+
+/** A built service: the app (ready for `inject`), its context, and how to listen and stop. */
+export interface BuiltService<S extends SettingsSpec = SettingsSpec> {
+  app: ServiceApp;
+  ctx: ServiceContext<S>;
+  /** Starts listening; resolves with the base URL. */
+  listen(port?: number): Promise<string>;
+  /** Stops accepting, drains in-flight requests, and releases what the service holds. */
+  close(): Promise<void>;
+}
+
+/** What `buildService` needs from outside: settings and, when the service has one, its database. */
+export interface ServiceDeps {
+  source: SettingsSource;
+  /** The database, migrated by `buildService`. When absent, one is opened from the settings. */
+  db?: Database;
+  /** Overrides the logger (tests silence it). */
+  log?: Logger;
+}
+
+const REQUEST_STATE = Symbol('emporium.request');
+interface RequestState {
+  span: Span;
+  ctx: Context;
+}
+type Instrumented = FastifyRequest & { [REQUEST_STATE]?: RequestState };
+
+const CORRELATION_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Builds a service from its definition: settings, logs, tracing, metrics, health, problem+json
+ * errors, OpenAPI, the database with its migrations, then the service's own routes. Nothing
+ * listens until `listen` is called, so tests drive the app with `inject`.
+ */
+export async function buildService<S extends SettingsSpec>(def: ServiceDefinition<S>, deps: ServiceDeps): Promise<BuiltService<S>> {
+  const settings = parseServiceSettings(def, deps.source);
+  const log = deps.log ?? createLogger(def.name, settings.LOG_LEVEL);
+  const tracing = createTracing(def.name, settings.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const metrics = createMetrics(def.name);
+
+  let db: Database | undefined;
+  let ownsDb = false;
+  if (def.migrations) {
+    db = deps.db;
+    if (!db) {
+      db = await openDatabase(def.name, settings);
+      ownsDb = true;
+    }
+    const applied = await migrate(db, await loadMigrations(def.migrations));
+    if (applied.length) log.info({ applied }, 'migrations applied');
+    db = tracedDatabase(db, tracing.tracer);
+  }
+
+  const closers: Array<() => Promise<void> | void> = [];
+  const checks = new Map<string, ReadinessCheck>();
+  if (db) {
+    const database = db;
+    checks.set('database', () => database.ping());
+  }
+  let closing = false;
+
+  const trustProxy = typeof def.trustProxy === 'function' ? def.trustProxy(settings) : (def.trustProxy ?? true);
+  const app = Fastify({
+    loggerInstance: log,
+    // Requests are logged by our onResponse hook (debug, or warn on 5xx), with the trace id.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlationId' }),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-correlation-id'];
+      return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: def.bodyLimit ?? 1024 * 1024,
+    trustProxy,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ServiceApp;
+
+  app.setValidatorCompiler(validatorCompiler);
+  instrument(app, def.name, tracing.tracer, metrics);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    sendProblem(reply, problem('NOT_FOUND', 404, 'Not found', `There is nothing at ${request.method} ${request.url.split('?')[0]}.`));
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: `Emporium ${def.name}`, description: def.description, version: '1.0.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+
+  const ctx: ServiceContext<S> = {
+    name: def.name,
+    settings,
+    get db(): Database {
+      if (!db) throw new Error(`${def.name} declares no migrations, so it has no database`);
+      return db;
+    },
+    log,
+    tracer: tracing.tracer,
+    metrics,
+    verifier: new TokenVerifier({ jwks: `${settings.IDENTITY_URL}/.well-known/jwks.json` }),
+    upstream(opts) {
+      const upstream = new Upstream(opts, tracing.tracer, metrics);
+      closers.push(() => upstream.close());
+      return upstream;
+    },
+    addReadinessCheck: (name, check) => void checks.set(name, check),
+    onClose: (fn) => void closers.push(fn),
+  };
+
+  const hidden = { schema: { hide: true } };
+  app.get('/health/live', hidden, async () => ({ status: 'ok', service: def.name }));
+  app.get('/health/ready', hidden, async (_request, reply) => {
+    if (closing) return sendProblem(reply, { ...errors.NOT_READY('The service is shutting down.').toProblem(), checks: {} });
+    const results = await Promise.all(
+      [...checks].map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 2_000);
+          return [name, { status: 'ok' }] as const;
+        } catch (err) {
+          return [name, { status: 'failing', error: (err as Error).message }] as const;
+        }
+      }),
+    );
+    const report = Object.fromEntries(results);
+    const failing = results.filter(([, r]) => r.status !== 'ok').map(([n]) => n);
+    if (failing.length) return sendProblem(reply, { ...errors.NOT_READY(`Failing: ${failing.join(', ')}.`).toProblem(), checks: report });
+    return { status: 'ok', service: def.name, checks: report };
+  });
+  app.get('/metrics', hidden, async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  app.get('/openapi.json', hidden, async () => app.swagger());
+
+  await def.setup(app, ctx);
+  await app.ready();
+
+  return {
+    app,
+    ctx,
+    async listen(port = settings.PORT) {
+      return app.listen({ port, host: settings.HOST });
+    },
+    async close() {
+      closing = true;
+      await app.close();
+      for (const fn of closers.reverse()) await fn();
+      await tracing.shutdown();
+      if (ownsDb) await db?.close();
+    },
+  };
+}
+
+/** Opens the database a service uses when run alone: PostgreSQL when DATABASE_URL is set, else PGlite. */
+async function openDatabase(name: string, settings: CommonSettings): Promise<Database> {
+  if (settings.DATABASE_URL) return openPostgres({ url: settings.DATABASE_URL, schema: name });
+  const host = await PGliteHost.open(join(settings.DATA_DIR, name));
+  const db = await host.database(name);
+  return { ...db, close: () => host.close() };
+}
+
+function instrument(app: ServiceApp, service: string, tracer: Tracer, metrics: ServiceMetrics): void {
+  app.addHook('onRequest', (request: Instrumented, reply, done) => {
+    const parent = extractTraceContext(request.headers);
+    const span = tracer.startSpan(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`, {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.request.method': request.method, 'url.path': request.url.split('?')[0]!, 'emporium.service': service },
+    }, parent);
+    const ctx = withCorrelationId(trace.setSpan(parent, span), request.id);
+    request[REQUEST_STATE] = { span, ctx };
+    reply.header('x-correlation-id', request.id);
+    reply.header('traceparent', traceparentOf(span));
+    request.log = request.log.child({ traceId: span.spanContext().traceId });
+    done();
+  });
+
+  // Handlers run inside the request's trace context, so outgoing calls and queries join its trace.
+  app.addHook('onRoute', (route) => {
+    const handler = route.handler;
+    route.handler = function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
+      const state = (request as Instrumented)[REQUEST_STATE];
+      return state ? context.with(state.ctx, () => handler.call(this as FastifyInstance, request, reply)) : handler.call(this as FastifyInstance, request, reply);
+    } as typeof handler;
+  });
+
+  app.addHook('onResponse', (request: Instrumented, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.httpDuration.observe({ method: request.method, route, status_code: status }, reply.elapsedTime / 1000);
+    const state = request[REQUEST_STATE];
+    if (state) {
+      state.span.setAttribute('http.response.status_code', status);
+      if (request.routeOptions.url) state.span.setAttribute('http.route', route);
+      if (status >= 500) state.span.setStatus({ code: SpanStatusCode.ERROR });
+      state.span.end();
+    }
+    if (status >= 500) request.log.warn({ method: request.method, url: request.url, status, ms: reply.elapsedTime }, 'request failed');
+    else request.log.debug({ method: request.method, url: request.url, status, ms: reply.elapsedTime }, 'request completed');
+    done();
+  });
+}
+
+const FASTIFY_ERRORS: Record<string, (err: FastifyError) => AppError> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: () => errors.MALFORMED_JSON('The body could not be parsed as JSON.'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => errors.MALFORMED_JSON('The body is empty, but its content type says JSON.'),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => errors.PAYLOAD_TOO_LARGE('The body is larger than this endpoint accepts.'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (err) => errors.UNSUPPORTED_MEDIA_TYPE(err.message),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => errors.VALIDATION_FAILED('The Content-Length header does not match the body.'),
+};
+
+/** Maps anything thrown to a problem. 5xx details never leak internals. */
+export function toProblem(err: unknown, correlationId?: string): { problem: Problem; headers: Record<string, string> } {
+  if (err instanceof AppError) return { problem: err.toProblem(), headers: err.headers };
+  const e = err as FastifyError;
+  if (e.validation) {
+    const found = fieldErrors(e.validation as never, e.validationContext);
+    return { problem: errors.VALIDATION_FAILED(`The request is not valid: ${found.map((f) => `${f.path} ${f.message}`).join('; ')}.`, { errors: found }).toProblem(), headers: {} };
+  }
+  const known = e.code ? FASTIFY_ERRORS[e.code] : undefined;
+  if (known) return { problem: known(e).toProblem(), headers: {} };
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    return { problem: problem(e.code ?? 'BAD_REQUEST', e.statusCode, 'The request cannot be served', e.message), headers: {} };
+  }
+  const ref = correlationId ? ` Quote correlation id ${correlationId} when reporting it.` : '';
+  return { problem: errors.INTERNAL(`Something went wrong on our side.${ref}`).toProblem(), headers: {} };
+}
+
+function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const { problem: p, headers } = toProblem(err, request.id);
+  if (p.status >= 500) request.log.error({ err }, 'request failed with an error');
+  const state = (request as Instrumented)[REQUEST_STATE];
+  if (state && p.status >= 500) state.span.recordException(err);
+  reply.headers(headers);
+  sendProblem(reply, p);
+}
+
+/** Sends a problem document with its status and the problem+json content type. */
+export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
+  return reply.code(p.status).type('application/problem+json').send(p);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs one service as its own process: builds it, listens, and stops cleanly on SIGTERM or
+ * SIGINT. A bad setting stops the start with a message that names it.
+ */
+export async function runService<S extends SettingsSpec>(def: ServiceDefinition<S>, source: SettingsSource = processEnv()): Promise<void> {
+  let service: BuiltService<S>;
+  try {
+    service = await buildService(def, { source });
+  } catch (err) {
+    process.stderr.write(`${def.name} could not start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const url = await service.listen();
+  service.ctx.log.info({ url }, `${def.name} listening`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    service.ctx.log.info({ signal }, 'shutting down');
+    await service.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
