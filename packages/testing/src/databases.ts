@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { describe, it, inject } from 'vitest';
-import { openPostgres, PGliteHost, processEnv, type Database } from '@emporium/kit';
+import { openPostgres, PGliteHost, type Database } from '@emporium/kit';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -13,11 +13,8 @@ declare module 'vitest' {
   }
 }
 
-const env = processEnv();
-/** The PostgreSQL server the tests use, as a maintenance-database URL. */
-export const TEST_DATABASE_URL = env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-/** Whether servers are required: under CI a missing server fails the run instead of skipping. */
-export const IN_CI = env.CI === 'true';
+export { IN_CI, TEST_DATABASE_URL, postgresUnavailable } from './servers.ts';
+import { IN_CI, TEST_DATABASE_URL } from './servers.ts';
 
 /** A database for one test file, with the function that disposes of it. */
 export interface TestDatabase {
@@ -29,24 +26,6 @@ export interface TestDatabase {
 export interface DatabaseKind {
   name: 'pglite' | 'postgres';
   open(schema: string): Promise<TestDatabase>;
-}
-
-let pgAnswer: Promise<string | undefined> | undefined;
-/** Resolves to undefined when PostgreSQL answers, or to the reason it does not. */
-export function postgresUnavailable(): Promise<string | undefined> {
-  pgAnswer ??= (async () => {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 1500 });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return undefined;
-    } catch (err) {
-      return `PostgreSQL at ${TEST_DATABASE_URL} does not answer (${(err as Error).message})`;
-    } finally {
-      await client.end().catch(() => {});
-    }
-  })();
-  return pgAnswer;
 }
 
 let template: Promise<Blob> | undefined;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { PGliteHost } from '@emporium/kit';
-import { IN_CI, postgresUnavailable } from './databases.ts';
+import { IN_CI, postgresUnavailable } from './servers.ts';
 
 /**
  * Runs once per test run: makes a PGlite template (creating one costs seconds, loading a dump
