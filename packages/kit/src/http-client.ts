@@ -3,7 +3,7 @@ import {
   BulkheadRejectedError,
   CircuitState,
   ExponentialBackoff,
-  SamplingBreaker,
+  CountBreaker,
   TaskCancelledError,
   TimeoutStrategy,
   bulkhead,
@@ -35,9 +35,9 @@ export interface UpstreamOptions {
   maxConcurrent?: number;
   /** Requests allowed to wait for a place before new ones are rejected. */
   maxQueued?: number;
-  /** The breaker opens when this share of calls fail within `breakerWindowMs`. */
+  /** The breaker opens when this share of the last `breakerWindow` calls failed (after at least 5 calls). */
   breakerThreshold?: number;
-  breakerWindowMs?: number;
+  breakerWindow?: number;
   /** How long an open breaker waits before letting one trial call through. */
   halfOpenAfterMs?: number;
   /** Keep-alive connections per replica. */
@@ -103,7 +103,8 @@ export class Upstream {
 
     this.breaker = circuitBreaker(handleAll, {
       halfOpenAfter: this.halfOpenAfterMs,
-      breaker: new SamplingBreaker({ threshold: opts.breakerThreshold ?? 0.5, duration: opts.breakerWindowMs ?? 10_000, minimumRps: 2 }),
+      // A count window rather than a time-sampled one: it also trips for a service with little traffic.
+      breaker: new CountBreaker({ threshold: opts.breakerThreshold ?? 0.5, size: opts.breakerWindow ?? 20, minimumNumberOfCalls: 5 }),
     });
     // The timeout covers the wait for headers; the body may stream on after it (abortOnReturn: false).
     const deadline = timeout(opts.timeoutMs ?? 5_000, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });

@@ -1,0 +1,20 @@
+import { setting } from '@emporium/kit';
+
+/** The gateway's settings, beyond the common ones. Each upstream is a comma-separated list of replica URLs. */
+export const gatewaySettings = {
+  CATALOG_URL: setting.urlList().with(['http://127.0.0.1:8102']),
+  /** Identity's replicas; IDENTITY_URL (common) stays the JWKS source. */
+  IDENTITY_URLS: setting.urlList().optional(),
+  UPSTREAM_TIMEOUT_MS: setting.int({ min: 100, max: 120_000 }).with(5_000),
+  /** Requests per minute per client IP, and per signed-in user. */
+  RATE_LIMIT_PER_IP: setting.int({ min: 1 }).with(1_200),
+  RATE_LIMIT_PER_USER: setting.int({ min: 1 }).with(600),
+  /** When set, rate-limit counters live in Redis and are shared by gateway replicas. */
+  REDIS_URL: setting.url().optional(),
+  /** Largest request body passed on, in bytes. */
+  BODY_LIMIT: setting.int({ min: 1024, max: 100 * 1024 * 1024 }).with(1024 * 1024),
+  /** Origins allowed by CORS, comma-separated, or * for any. */
+  CORS_ORIGINS: setting.string().with('*'),
+  /** Trust X-Forwarded-For from a load balancer in front of the gateway. */
+  TRUST_PROXY: setting.bool().with(false),
+};

@@ -1,0 +1,41 @@
+import cors from '@fastify/cors';
+import { TokenVerifier, type ServiceApp, type ServiceContext } from '@emporium/kit';
+import type { gatewaySettings } from '../config.ts';
+import { createRateLimits } from './rate-limit.ts';
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-site',
+};
+
+/**
+ * What the gateway does for every request before routing it: CORS, security headers, the
+ * per-IP budget, and, when a token is sent, its verification and the per-user budget.
+ * A bad token stops at the edge with 401, before any service is called.
+ */
+export async function registerEdge(app: ServiceApp, ctx: ServiceContext<typeof gatewaySettings>): Promise<void> {
+  const origins = ctx.settings.CORS_ORIGINS.trim();
+  await app.register(cors, {
+    origin: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()),
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-correlation-id', 'traceparent'],
+    exposedHeaders: ['x-correlation-id', 'traceparent', 'retry-after', 'location'],
+    maxAge: 600,
+  });
+  const limits = createRateLimits(ctx);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+    // Preflights and the gateway's own probes are not charged to anyone's budget.
+    if (request.method === 'OPTIONS' || !request.url.startsWith('/api/')) return;
+    await limits.consume('ip', request.ip);
+    const token = TokenVerifier.bearer(request.headers.authorization);
+    if (token) {
+      request.caller = await ctx.verifier.verify(token);
+      await limits.consume('user', request.caller.id);
+    }
+  });
+}

@@ -1,0 +1,202 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildService, type BuiltService } from '@emporium/kit';
+import { testTokens, type TestTokens } from '@emporium/testing';
+import gateway from '../src/service.ts';
+
+/** A real HTTP server standing in for a service, whose behaviour each test sets. */
+class Upstream {
+  server!: Server;
+  url!: string;
+  calls: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }> = [];
+  handler: (req: IncomingMessage, res: ServerResponse, body: string) => void = (_req, res) => res.end('{}');
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString();
+        this.calls.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+        this.handler(req, res, body);
+      });
+    });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+  stop() {
+    this.server.closeAllConnections();
+    return new Promise((r) => this.server.close(r));
+  }
+}
+
+const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+};
+
+describe('gateway', () => {
+  let catalog: Upstream;
+  let identity: Upstream;
+  let tokens: TestTokens;
+  let gw: BuiltService;
+
+  beforeAll(async () => {
+    catalog = await new Upstream().start();
+    identity = await new Upstream().start();
+    tokens = await testTokens();
+    gw = await buildService(gateway, {
+      source: {
+        LOG_LEVEL: 'silent',
+        CATALOG_URL: catalog.url,
+        IDENTITY_URL: identity.url,
+        UPSTREAM_TIMEOUT_MS: '300',
+        RATE_LIMIT_PER_IP: '1000',
+        RATE_LIMIT_PER_USER: '5',
+        BODY_LIMIT: '2048',
+      },
+      verifier: tokens.verifier,
+    });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await catalog.stop();
+    await identity.stop();
+  });
+
+  it('routes /api/v1/products to catalog without the prefix, keeping the query and passing the answer through', async () => {
+    catalog.handler = (req, res) => json(res, 200, { path: req.url }, { 'x-upstream': 'catalog' });
+    const res = await gw.app.inject({ method: 'GET', url: '/api/v1/products?search=mug&page=2' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ path: '/products?search=mug&page=2' });
+    expect(res.headers['x-upstream']).toBe('catalog');
+    expect(catalog.calls.at(-1)!.headers['x-forwarded-for']).toBeTruthy();
+  });
+
+  it('routes /api/v1/auth to identity and passes a POST body through unchanged', async () => {
+    identity.handler = (_req, res, body) => json(res, 201, { echoed: JSON.parse(body) });
+    const res = await gw.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: 'a@b.c', password: 'x'.repeat(10) } });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toEqual({ echoed: { email: 'a@b.c', password: 'x'.repeat(10) } });
+  });
+
+  it('forwards the correlation id and a traceparent that continues the caller trace', async () => {
+    catalog.handler = (_req, res) => json(res, 200, {});
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await gw.app.inject({
+      method: 'GET',
+      url: '/api/v1/categories',
+      headers: { 'x-correlation-id': 'corr-123', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
+    expect(res.headers['x-correlation-id']).toBe('corr-123');
+    expect(String(res.headers.traceparent)).toContain(traceId);
+    const seen = catalog.calls.at(-1)!.headers;
+    expect(seen['x-correlation-id']).toBe('corr-123');
+    expect(String(seen.traceparent)).toContain(traceId);
+  });
+
+  it('answers an unknown /api/v1 path with a 404 problem', async () => {
+    const res = await gw.app.inject({ method: 'GET', url: '/api/v1/nothing-here' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('sets security headers and answers CORS preflights', async () => {
+    catalog.handler = (_req, res) => json(res, 200, {});
+    const res = await gw.app.inject({ method: 'GET', url: '/api/v1/products', headers: { origin: 'http://shop.example' } });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    const pre = await gw.app.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/orders',
+      headers: { origin: 'http://shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,idempotency-key' },
+    });
+    expect(pre.statusCode).toBe(204);
+    expect(String(pre.headers['access-control-allow-headers'])).toContain('idempotency-key');
+  });
+
+  it('refuses a tampered token at the edge, before any service is called', async () => {
+    const calls = catalog.calls.length;
+    const token = await tokens.sign({ roles: ['customer'] });
+    const [h, p, s] = token.split('.');
+    const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...payload, roles: ['admin'] })).toString('base64url')}.${s}`;
+    const res = await gw.app.inject({ method: 'POST', url: '/api/v1/products', headers: { authorization: `Bearer ${forged}` }, payload: {} });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().code).toBe('UNAUTHENTICATED');
+    expect(catalog.calls.length).toBe(calls);
+  });
+
+  it('refuses an alg:none token and a malformed Authorization header', async () => {
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const none = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'x', email: 'x@y.z', roles: ['admin'], iss: 'emporium-identity', aud: 'emporium' })}.`;
+    for (const authorization of [`Bearer ${none}`, 'Basic YWRtaW46YWRtaW4=', 'Bearer']) {
+      const res = await gw.app.inject({ method: 'GET', url: '/api/v1/products', headers: { authorization } });
+      expect(res.statusCode, authorization).toBe(401);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    }
+  });
+
+  it('rate limits a user with 429 and Retry-After once the budget is spent', async () => {
+    catalog.handler = (_req, res) => json(res, 200, {});
+    const auth = await tokens.auth({ id: crypto.randomUUID() });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await gw.app.inject({ method: 'GET', url: '/api/v1/products', headers: auth })).statusCode);
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+    const res = await gw.app.inject({ method: 'GET', url: '/api/v1/products', headers: auth });
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(res.json().code).toBe('RATE_LIMITED');
+  });
+
+  it('refuses a body over the limit with 413, by Content-Length and when chunked', async () => {
+    const calls = catalog.calls.length;
+    const big = JSON.stringify({ name: 'x'.repeat(4096) });
+    const res = await gw.app.inject({ method: 'POST', url: '/api/v1/products', payload: big, headers: { 'content-type': 'application/json' } });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().code).toBe('PAYLOAD_TOO_LARGE');
+    expect(catalog.calls.length).toBe(calls);
+
+    // A chunked body has no Content-Length: the limit is enforced while it streams.
+    const server = await gw.listen(0);
+    try {
+      const { Readable } = await import('node:stream');
+      const chunked = await fetch(`${server}/api/v1/products`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: Readable.toWeb(Readable.from([Buffer.from(big)])) as unknown as BodyInit,
+        duplex: 'half',
+      } as RequestInit);
+      expect(chunked.status).toBe(413);
+    } finally {
+      await gw.app.server.close();
+    }
+  });
+
+  it('answers 504 problem when the service is too slow', async () => {
+    catalog.handler = (_req, res) => setTimeout(() => json(res, 200, {}), 1_000);
+    const res = await gw.app.inject({ method: 'POST', url: '/api/v1/products', payload: { slow: true } });
+    expect(res.statusCode).toBe(504);
+    expect(res.json().code).toBe('UPSTREAM_TIMEOUT');
+  });
+
+  it('opens the circuit after repeated failures: 503 with Retry-After, and the service is spared', async () => {
+    identity.handler = (_req, res) => json(res, 500, { boom: true });
+    // 1. Failures pile up: the 500s are passed through while the breaker counts them.
+    for (let i = 0; i < 6; i++) {
+      const res = await gw.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: {} });
+      if (res.statusCode === 503) break;
+      expect(res.statusCode).toBe(500);
+    }
+    // 2. The circuit is open: the gateway answers at once without calling identity.
+    const before = identity.calls.length;
+    const res = await gw.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: {} });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(identity.calls.length).toBe(before);
+  });
+});
