@@ -14,7 +14,8 @@ export const Money = Type.Object(
 export type Money = Static<typeof Money>;
 
 /** Ids are opaque strings; a UUID today. */
-export const Id = Type.String({ format: 'uuid', description: 'An opaque identifier' });
+// A pattern rather than format 'uuid', which also admits `urn:uuid:…` forms that PostgreSQL refuses.
+export const Id = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: 'An opaque identifier (a UUID)' });
 
 /** Standard paging parameters: page starts at 1, limit defaults to 20 and is at most 100. */
 export const PageQuery = {

@@ -59,6 +59,8 @@ export const setting = {
       return n >= min && n <= max ? n : undefined;
     }),
   port: () => setting.int({ min: 0, max: 65535 }),
+  /** A lowercase SQL identifier: letters, digits and underscores. */
+  identifier: () => field('a lowercase identifier (a-z, 0-9, _)', (s) => (/^[a-z_][a-z0-9_]{0,40}$/.test(s) ? s : undefined)),
   bool: () => field('true or false', (s) => ({ true: true, '1': true, false: false, '0': false })[s.toLowerCase()]),
   oneOf: <const T extends string>(values: readonly T[]) => field(`one of ${values.join(', ')}`, (s) => values.find((v) => v === s)),
   url: () => field('a URL', parseUrl),
@@ -76,6 +78,8 @@ export const commonSettings = {
   HOST: setting.string().with('127.0.0.1'),
   LOG_LEVEL: setting.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).with('info'),
   DATABASE_URL: setting.url().optional(),
+  /** Each service's database is named <prefix>_<service> on DATABASE_URL's server. */
+  DATABASE_PREFIX: setting.identifier().with('emporium'),
   DATA_DIR: setting.string().with('./.data'),
   OTEL_EXPORTER_OTLP_ENDPOINT: setting.url().optional(),
 } satisfies SettingsSpec;

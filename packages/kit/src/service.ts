@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { TokenVerifier } from './auth.ts';
 import { commonSettings, parseSettings, processEnv, setting, type CommonSettings, type Settings, type SettingsSource, type SettingsSpec } from './config.ts';
 import { PGliteHost } from './db/pglite.ts';
-import { openPostgres } from './db/postgres.ts';
+import { openPostgres, serviceDatabaseName } from './db/postgres.ts';
 import { loadMigrations, migrate } from './db/migrate.ts';
 import type { Database } from './db/types.ts';
 import { AppError, errors, problem, type Problem } from './errors.ts';
@@ -172,6 +172,14 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
+    // Errors raised by the router itself (an overlong parameter, broken percent-encoding) are
+    // answered like every other error: problem+json with the correlation id.
+    frameworkErrors: (err, request, reply) => {
+      reply.header('x-correlation-id', request.id);
+      const { problem: p, headers } = toProblem(err, request.id);
+      reply.headers(headers);
+      sendProblem(reply, p);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ServiceApp;
 
   app.setValidatorCompiler(validatorCompiler);
@@ -255,7 +263,7 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
 
 /** Opens the database a service uses when run alone: PostgreSQL when DATABASE_URL is set, else PGlite. */
 async function openDatabase(name: string, settings: CommonSettings): Promise<Database> {
-  if (settings.DATABASE_URL) return openPostgres({ url: settings.DATABASE_URL, schema: name });
+  if (settings.DATABASE_URL) return openPostgres({ url: settings.DATABASE_URL, schema: name, database: serviceDatabaseName(name, settings.DATABASE_PREFIX) });
   const host = await PGliteHost.open(join(settings.DATA_DIR, name));
   const db = await host.database(name);
   return { ...db, close: () => host.close() };
@@ -308,6 +316,7 @@ const FASTIFY_ERRORS: Record<string, (err: FastifyError) => AppError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: () => errors.PAYLOAD_TOO_LARGE('The body is larger than this endpoint accepts.'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (err) => errors.UNSUPPORTED_MEDIA_TYPE(err.message),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => errors.VALIDATION_FAILED('The Content-Length header does not match the body.'),
+  FST_ERR_BAD_URL: () => errors.VALIDATION_FAILED('The URL is not validly percent-encoded.'),
 };
 
 /** Maps anything thrown to a problem. 5xx details never leak internals. */

@@ -167,7 +167,7 @@ describe('gateway', () => {
       const chunked = await fetch(`${server}/api/v1/products`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: Readable.toWeb(Readable.from([Buffer.from(big)])) as unknown as BodyInit,
+        body: Readable.toWeb(Readable.from([Buffer.from(big)])) as unknown as ReadableStream,
         duplex: 'half',
       } as RequestInit);
       expect(chunked.status).toBe(413);

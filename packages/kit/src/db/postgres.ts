@@ -8,8 +8,8 @@ const types = {
 };
 
 /** The database name a service owns in distributed mode. */
-export function serviceDatabaseName(service: string): string {
-  return `emporium_${service.replaceAll('-', '_')}`;
+export function serviceDatabaseName(service: string, prefix = 'emporium'): string {
+  return `${prefix}_${service.replaceAll('-', '_')}`;
 }
 
 /** Creates the service's database when it is missing; concurrent replicas may race, and that is fine. */

@@ -55,6 +55,9 @@ export async function proxyRoutes(app: ServiceApp, opts: { upstreams: Map<Upstre
       }
       reply.code(res.statusCode);
       for (const name in res.headers) if (!OWN.has(name)) reply.header(name, res.headers[name]);
+      // A service's Location is relative to itself; the public one carries the gateway's prefix.
+      const location = res.headers.location;
+      if (typeof location === 'string' && location.startsWith('/') && strip) reply.header('location', `${strip}${location}`);
       return reply.send(res.body);
     };
 

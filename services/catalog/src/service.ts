@@ -1,0 +1,17 @@
+import { fileURLToPath } from 'node:url';
+import { defineService } from '@emporium/kit';
+import { categoryRoutes } from './routes/categories.routes.ts';
+import { productRoutes } from './routes/products.routes.ts';
+
+/** The catalog: products and categories, searched by anyone and managed by admins. */
+export default defineService({
+  name: 'catalog',
+  description: 'Products and categories: full-text search for shoppers, management for admins.',
+  defaultPort: 8102,
+  migrations: fileURLToPath(new URL('./db/migrations/', import.meta.url)),
+  async setup(app, ctx) {
+    const deps = { db: ctx.db, verifier: ctx.verifier };
+    await app.register(categoryRoutes, deps);
+    await app.register(productRoutes, deps);
+  },
+});
