@@ -14,6 +14,13 @@ export interface Field<T> {
   parse(raw: string): T | undefined;
   /** What an absent setting means. */
   absent: { kind: 'required' } | { kind: 'default'; value: T; devOnly?: boolean };
+  /** A secret's rejected value is never echoed in an error. */
+  secret?: boolean;
+}
+
+/** Marks a setting as secret: errors name it but never show its value. */
+export function secret<T>(f: Field<T>): Field<T> {
+  return { ...f, secret: true };
 }
 
 /** A map from setting name (as in the environment) to its parser. */
@@ -64,6 +71,8 @@ export const setting = {
   bool: () => field('true or false', (s) => ({ true: true, '1': true, false: false, '0': false })[s.toLowerCase()]),
   oneOf: <const T extends string>(values: readonly T[]) => field(`one of ${values.join(', ')}`, (s) => values.find((v) => v === s)),
   url: () => field('a URL', parseUrl),
+  /** A setting with its own parser, which returns undefined for a value it refuses. */
+  custom: <T>(expects: string, parse: (raw: string) => T | undefined) => field(expects, parse),
   /** A comma-separated list of URLs, one per replica. */
   urlList: () =>
     field('a comma-separated list of URLs', (s) => {
@@ -105,8 +114,8 @@ export function parseSettings<S extends SettingsSpec>(spec: S, source: SettingsS
     }
     const value = f.parse(raw);
     if (value === undefined) {
-      const shown = raw.length > 60 ? `${raw.slice(0, 60)}…` : raw;
-      problems.push(`${name}=${JSON.stringify(shown)} is invalid: expected ${f.expects}`);
+      const shown = f.secret ? '' : `=${JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw)}`;
+      problems.push(`${name}${shown} is invalid: expected ${f.expects}`);
     } else if (absent.kind === 'default' && absent.devOnly && production && value === absent.value) {
       problems.push(`${name} must not use its development default in production`);
     } else {

@@ -72,8 +72,11 @@ export interface ServiceDefinition<S extends SettingsSpec = SettingsSpec> {
   migrations?: string;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   bodyLimit?: number;
-  /** Trust X-Forwarded-* headers (services behind the gateway do; the gateway decides by setting). */
-  trustProxy?: boolean | ((settings: Record<string, unknown>) => boolean);
+  /**
+   * Whose X-Forwarded-For to believe. By default only the nearest peer (the gateway), so a
+   * client cannot pick its own address by sending the header. The gateway decides by setting.
+   */
+  trustProxy?: (settings: Record<string, unknown>) => boolean;
   /** Registers routes, subscriptions and checks. Runs once, before the service listens. */
   setup(app: ServiceApp, ctx: ServiceContext<S>): Promise<void> | void;
 }
@@ -144,7 +147,10 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
       db = await openDatabase(def.name, settings);
       ownsDb = true;
     }
-    const applied = await migrate(db, await loadMigrations(def.migrations));
+    const applied = await migrate(db, await loadMigrations(def.migrations)).catch(async (err: unknown) => {
+      if (ownsDb) await db?.close();
+      throw err;
+    });
     if (applied.length) log.info({ applied }, 'migrations applied');
     db = tracedDatabase(db, tracing.tracer);
   }
@@ -157,7 +163,8 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   }
   let closing = false;
 
-  const trustProxy = typeof def.trustProxy === 'function' ? def.trustProxy(settings) : (def.trustProxy ?? true);
+  const nearestHopOnly = (_address: string, hop: number) => hop === 0;
+  const trustProxy = def.trustProxy ? def.trustProxy(settings) : nearestHopOnly;
   const app = Fastify({
     loggerInstance: log,
     // Requests are logged by our onResponse hook (debug, or warn on 5xx), with the trace id.
@@ -242,8 +249,19 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   });
   app.get('/openapi.json', hidden, async () => app.swagger());
 
-  await def.setup(app, ctx);
-  await app.ready();
+  const release = async () => {
+    await app.close();
+    for (const fn of closers.reverse()) await fn();
+    await tracing.shutdown();
+    if (ownsDb) await db?.close();
+  };
+  try {
+    await def.setup(app, ctx);
+    await app.ready();
+  } catch (err) {
+    await release().catch(() => {});
+    throw err;
+  }
 
   return {
     app,
@@ -253,10 +271,7 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
     },
     async close() {
       closing = true;
-      await app.close();
-      for (const fn of closers.reverse()) await fn();
-      await tracing.shutdown();
-      if (ownsDb) await db?.close();
+      await release();
     },
   };
 }

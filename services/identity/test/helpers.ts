@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { buildService, type Database, type SettingsSource } from '@emporium/kit';
+import service from '../src/service.ts';
+
+/** Builds identity on `db` with silent logs; `source` adds or overrides settings. */
+export function startIdentity(db: Database, source: SettingsSource = {}) {
+  return buildService(service, { source: { LOG_LEVEL: 'silent', ...source }, db });
+}
+
+/** A built identity service. */
+export type Identity = Awaited<ReturnType<typeof startIdentity>>;
+
+/** An email no other test uses. */
+export const uniqueEmail = (tag = 'user') => `${tag}-${randomUUID().slice(0, 8)}@example.com`;
+
+let lastIp = 0;
+/** A client address no other test uses, so tests do not share the per-address sign-in counter. */
+export const freshIp = () => {
+  lastIp++;
+  return `10.${(lastIp >> 16) & 255}.${(lastIp >> 8) & 255}.${lastIp & 255}`;
+};
+
+/** Registers a user (a new one by default) and returns the answer. */
+export function register(identity: Identity, body: Partial<{ email: string; password: string; name: string }> = {}) {
+  return identity.app.inject({
+    method: 'POST',
+    url: '/auth/register',
+    payload: { email: uniqueEmail(), password: 'correct horse battery', name: 'Ada Lovelace', ...body },
+  });
+}
+
+/** Signs in from `ip` (a fresh address by default). */
+export function login(identity: Identity, email: string, password: string, ip = freshIp()) {
+  return identity.app.inject({ method: 'POST', url: '/auth/login', payload: { email, password }, remoteAddress: ip });
+}
+
+/** GET /users/me with `token` as the bearer token, if any. */
+export function me(identity: Identity, token?: string) {
+  return identity.app.inject({ method: 'GET', url: '/users/me', headers: token ? { authorization: `Bearer ${token}` } : {} });
+}
