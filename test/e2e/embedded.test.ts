@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startEmbedded } from '../../tools/src/embedded.ts';
+import { ROOT } from '../../tools/src/processes.ts';
+import { seedDemo } from '../../tools/src/seed/seed.ts';
+import { describeJourney } from './journey.ts';
+
+const dataDir = await mkdtemp(join(tmpdir(), 'emporium-e2e-'));
+const source = { DATA_DIR: dataDir, PORT: '0', SERVICE_PORT_BASE: '0', LOG_LEVEL: 'silent' };
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+describeJourney('embedded', async () => {
+  const platform = await startEmbedded(source);
+  await seedDemo(platform.gatewayUrl, () => {});
+  return platform;
+});
+
+describe('embedded mode data directory', () => {
+  it('keeps the data across a restart and does not seed twice', async () => {
+    const first = await startEmbedded(source);
+    const count = async (url: string) => ((await (await fetch(`${url}/api/v1/products?limit=1`)).json()) as { pagination: { total: number } }).pagination.total;
+    const before = await count(first.gatewayUrl);
+    await first.stop();
+    const second = await startEmbedded(source);
+    try {
+      expect(await count(second.gatewayUrl)).toBe(before);
+      expect((await seedDemo(second.gatewayUrl, () => {})).seeded).toBe(false);
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
+
+  it('refuses a second launcher on a data directory that a live process holds', async () => {
+    const holder = await startEmbedded(source);
+    try {
+      // A second `npm start` on the same DATA_DIR, as its own process.
+      const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}tools/src/launcher.ts`, 'embedded'], {
+        cwd: ROOT,
+        env: { ...source, PATH: '/usr/bin:/bin' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(1);
+      expect(stderr).toContain(`in use by process ${process.pid}`);
+    } finally {
+      await holder.stop();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,61 @@
+import type { SettingsSource } from '@emporium/kit';
+import { ROOT, spawnTs, stopProcess, waitReady, type ServerProcess } from './processes.ts';
+import { BACKENDS, GATEWAY, GATEWAY_UPSTREAM_SETTING } from './services.ts';
+import { parseLauncherSettings, replicaCounts } from './settings.ts';
+
+/** One OS process of one service. */
+export interface Replica extends ServerProcess {
+  service: string;
+  index: number;
+}
+
+/** The platform running as separate processes. */
+export interface DistributedPlatform {
+  gatewayUrl: string;
+  replicas: Replica[];
+  stop(): Promise<void>;
+}
+
+function startReplica(service: string, index: number, port: number, env: Record<string, string | undefined>, onLine: (line: string) => void): Replica {
+  const server = spawnTs(`${service}#${index}`, `${ROOT}services/${service}/src/main.ts`, port, env, onLine);
+  return { ...server, service, index };
+}
+
+/**
+ * Starts each service as its own OS process (as many replicas as REPLICAS asks), each on its own
+ * database `emporium_<service>` on DATABASE_URL, then the gateway pointed at every replica.
+ */
+export async function startDistributed(source: SettingsSource, onLine: (line: string) => void): Promise<DistributedPlatform> {
+  const settings = parseLauncherSettings(source);
+  if (!settings.DATABASE_URL) throw new Error('The distributed mode needs DATABASE_URL, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres');
+  const counts = replicaCounts(settings.REPLICAS, BACKENDS.map((d) => d.name));
+  const replicas: Replica[] = [];
+  const stop = async () => {
+    // The gateway first, so nothing new comes in while the services drain.
+    const order = [...replicas].reverse();
+    await Promise.all(order.filter((r) => r.service === 'gateway').map((r) => stopProcess(r.child)));
+    await Promise.all(order.filter((r) => r.service !== 'gateway').map((r) => stopProcess(r.child)));
+  };
+  try {
+    const env: Record<string, string | undefined> = { ...source };
+    const base = settings.SERVICE_PORT_BASE === 0 ? 18100 : settings.SERVICE_PORT_BASE;
+    for (const def of BACKENDS) {
+      const mine: Replica[] = [];
+      for (let i = 0; i < counts[def.name]!; i++) {
+        mine.push(startReplica(def.name, i, base + i * 100 + (def.defaultPort % 100), env, onLine));
+      }
+      replicas.push(...mine);
+      // Replicas of one service start together: migrations serialize on an advisory lock.
+      await Promise.all(mine.map((r) => waitReady(r)));
+      env[GATEWAY_UPSTREAM_SETTING[def.name]!] = mine.map((r) => r.url).join(',');
+      if (def.name === 'identity') env.IDENTITY_URL = mine[0]!.url;
+    }
+    const gateway = startReplica(GATEWAY.name, 0, settings.PORT, env, onLine);
+    replicas.push(gateway);
+    await waitReady(gateway);
+    return { gatewayUrl: gateway.url, replicas, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import { buildService, PGliteHost, type BuiltService, type SettingsSource } from '@emporium/kit';
+import { BACKENDS, GATEWAY, GATEWAY_UPSTREAM_SETTING } from './services.ts';
+import { parseLauncherSettings } from './settings.ts';
+
+/** The platform running in one process. */
+export interface EmbeddedPlatform {
+  gatewayUrl: string;
+  /** Each service's own URL. */
+  urls: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts every service in this process: one PGlite data directory with a schema per service,
+ * each service on its own 127.0.0.1 listener, and the gateway in front of them.
+ */
+export async function startEmbedded(source: SettingsSource): Promise<EmbeddedPlatform> {
+  const settings = parseLauncherSettings(source);
+  const host = await PGliteHost.open(join(settings.DATA_DIR, 'pglite-embedded'));
+  const started: BuiltService[] = [];
+  const urls: Record<string, string> = {};
+  const stop = async () => {
+    for (const service of started.reverse()) await service.close();
+    await host.close();
+  };
+  try {
+    const env: Record<string, string | undefined> = { ...source };
+    for (const def of BACKENDS) {
+      const port = settings.SERVICE_PORT_BASE === 0 ? 0 : settings.SERVICE_PORT_BASE + (def.defaultPort % 100);
+      const service = await buildService(def, { source: { ...env, PORT: String(port) }, db: await host.database(def.name) });
+      started.push(service);
+      urls[def.name] = await service.listen();
+      env[GATEWAY_UPSTREAM_SETTING[def.name]!] = urls[def.name];
+      if (def.name === 'identity') env.IDENTITY_URL = urls[def.name];
+    }
+    const gateway = await buildService(GATEWAY, { source: { ...env, PORT: String(settings.PORT) } });
+    started.push(gateway);
+    urls.gateway = await gateway.listen();
+    return { gatewayUrl: urls.gateway, urls, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A child process that serves HTTP at `url`. */
+export interface ServerProcess {
+  name: string;
+  url: string;
+  child: ChildProcess;
+}
+
+/** Starts a TypeScript entry point as its own Node process, prefixing each output line with `name`. */
+export function spawnTs(name: string, entry: string, port: number, env: Record<string, string | undefined>, onLine: (line: string) => void): ServerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => onLine(`[${name}] ${line}`));
+  return { name, url: `http://127.0.0.1:${port}`, child };
+}
+
+/** Waits until `GET url+path` answers 2xx; fails early if the process exits. */
+export async function waitReady(server: ServerProcess, path = '/health/ready', timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) throw new Error(`${server.name} exited with code ${server.child.exitCode}`);
+    try {
+      if ((await fetch(`${server.url}${path}`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${server.name} was not ready within ${timeoutMs / 1000} s`);
+}
+
+/** Sends SIGTERM and waits for the exit; SIGKILL after the grace period. */
+export function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
