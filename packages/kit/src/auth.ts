@@ -21,6 +21,9 @@ export interface VerifierOptions {
   cacheSize?: number;
 }
 
+/** jose's codes for a JWKS that could not be had (ERR_JOSE_GENERIC: a non-200 or non-JSON answer). */
+const KEYS_UNAVAILABLE = new Set(['ERR_JOSE_GENERIC', 'ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID']);
+
 const unauthenticated = (detail: string) =>
   errors.UNAUTHENTICATED(detail, { headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${detail}"` } });
 
@@ -58,7 +61,8 @@ export class TokenVerifier {
     } catch (err) {
       if (err instanceof AppError) throw err;
       if (err instanceof joseErrors.JWTExpired) throw unauthenticated('The token has expired.');
-      if (err instanceof joseErrors.JOSEError) throw unauthenticated('The token is not valid.');
+      // A key set that timed out, answered non-200 or was not a key set says nothing about the token.
+      if (err instanceof joseErrors.JOSEError && !KEYS_UNAVAILABLE.has(err.code)) throw unauthenticated('The token is not valid.');
       throw errors.UPSTREAM_UNAVAILABLE('The signing keys could not be fetched.', { cause: err, headers: { 'retry-after': '1' } });
     }
   }

@@ -56,6 +56,8 @@ const parseUrl = (s: string): string | undefined => {
   }
 };
 
+const BOOLEANS = new Map([['true', true], ['1', true], ['false', false], ['0', false]]);
+
 /** Builders for the kinds of setting the services use. */
 export const setting = {
   string: () => field('a non-empty string', (s) => (s.length > 0 ? s : undefined)),
@@ -68,7 +70,7 @@ export const setting = {
   port: () => setting.int({ min: 0, max: 65535 }),
   /** A lowercase SQL identifier: letters, digits and underscores. */
   identifier: () => field('a lowercase identifier (a-z, 0-9, _)', (s) => (/^[a-z_][a-z0-9_]{0,40}$/.test(s) ? s : undefined)),
-  bool: () => field('true or false', (s) => ({ true: true, '1': true, false: false, '0': false })[s.toLowerCase()]),
+  bool: () => field('true or false', (s) => BOOLEANS.get(s.toLowerCase())),
   oneOf: <const T extends string>(values: readonly T[]) => field(`one of ${values.join(', ')}`, (s) => values.find((v) => v === s)),
   url: () => field('a URL', parseUrl),
   /** A setting with its own parser, which returns undefined for a value it refuses. */
@@ -102,7 +104,7 @@ export type CommonSettings = Settings<typeof commonSettings>;
 export function parseSettings<S extends SettingsSpec>(spec: S, source: SettingsSource): Settings<S> {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
-  const production = source.NODE_ENV === 'production';
+  const production = source.NODE_ENV?.trim() === 'production';
   for (const [name, f] of Object.entries(spec)) {
     const raw = source[name]?.trim();
     const { absent } = f;

@@ -174,7 +174,7 @@ export class Upstream {
     }
   }
 
-  /** Sends a request and parses a JSON answer; non-2xx answers become AppErrors carrying the upstream's problem. */
+  /** Sends a request and parses its JSON answer, whatever the status; the caller decides what a status means. */
   async json<T>(req: UpstreamRequest): Promise<{ status: number; body: T }> {
     const res = await this.request({ ...req, headers: { accept: 'application/json', ...req.headers } });
     const text = await res.body.text();

@@ -183,6 +183,10 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
     // answered like every other error: problem+json with the correlation id.
     frameworkErrors: (err, request, reply) => {
       reply.header('x-correlation-id', request.id);
+      // No onRequest hook ran, so this answer gets its own span for its traceparent.
+      const span = tracing.tracer.startSpan(`${request.method} unmatched`, { kind: SpanKind.SERVER }, extractTraceContext(request.headers));
+      reply.header('traceparent', traceparentOf(span));
+      span.end();
       const { problem: p, headers } = toProblem(err, request.id);
       reply.headers(headers);
       sendProblem(reply, p);
@@ -192,6 +196,11 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   app.setValidatorCompiler(validatorCompiler);
   instrument(app, def.name, tracing.tracer, metrics);
   app.setErrorHandler(errorHandler);
+  // A response sent while closing ends its connection: kept alive, it would hold close() until
+  // the client drops it (Fastify advertises a 72 s keep-alive).
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.setNotFoundHandler((request, reply) => {
     sendProblem(reply, problem('NOT_FOUND', 404, 'Not found', `There is nothing at ${request.method} ${request.url.split('?')[0]}.`));
   });

@@ -1,4 +1,5 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
 import { lockDataDir } from './lock.ts';
 import { Mutex } from './mutex.ts';
@@ -14,6 +15,8 @@ const parsers = { [INT8]: (v: string) => Number(v) };
  */
 export class PGliteHost {
   private readonly mutex = new Mutex();
+  /** Set while a transaction holds the connection, to catch a query that bypasses its `tx`. */
+  private readonly inTransaction = new AsyncLocalStorage<true>();
   private currentSchema: string | undefined;
   private closed = false;
 
@@ -53,23 +56,30 @@ export class PGliteHost {
     };
     const run = async <T>(q: PGlite | Transaction, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
       const r = await q.query<T>(sql, params as unknown[] | undefined);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+      // PGlite reports no affected rows for a SELECT; pg counts the rows returned, and so do we.
+      return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
     };
     const within = (q: PGlite | Transaction): Queryable => ({
       query: <R>(sql: string, params?: readonly unknown[]) => run<R>(q, sql, params),
       exec: async (sql: string) => void (await q.exec(sql)),
     });
-    const locked = <T>(fn: () => Promise<T>) =>
-      this.mutex.run(async () => {
+    const locked = <T>(fn: () => Promise<T>) => {
+      // Waiting for the mutex from inside the transaction that holds it would hang forever.
+      if (this.inTransaction.getStore()) {
+        return Promise.reject(new Error('A query was sent on the database inside its own transaction: use the transaction handle (tx) instead.'));
+      }
+      return this.mutex.run(async () => {
         await use();
         return fn();
       });
+    };
     return {
       kind: 'pglite',
       schema,
       query: <T>(sql: string, params?: readonly unknown[]) => locked(() => run<T>(this.pg, sql, params)),
       exec: (sql: string) => locked(() => within(this.pg).exec(sql)),
-      transaction: <T>(fn: (tx: Queryable) => Promise<T>) => locked(() => this.pg.transaction((tx) => fn(within(tx)))),
+      transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+        locked(() => this.pg.transaction((tx) => this.inTransaction.run(true, () => fn(within(tx))))),
       ping: () => this.mutex.run(async () => void (await this.pg.query('SELECT 1'))),
       // The host is shared; closing a service's view closes nothing. The host owner closes it.
       close: async () => {},
