@@ -9,6 +9,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { ApiClient } from '../tools/src/api-client.ts';
 import { ROOT, spawnTs, stopProcess, waitReady, type ServerProcess } from '../tools/src/processes.ts';
 import { DEV_ACCOUNTS } from '../tools/src/services.ts';
@@ -21,6 +22,16 @@ const FIXED_RPS = 5_000;
 const PORTS = { identity: 19101, catalog: 19102, trivial: 19190, gatewayCatalog: 19080, gatewayTrivial: 19081, nginxCatalog: 19180, nginxTrivial: 19181 };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+/** The services run on PostgreSQL, as in distributed mode, in databases of their own that are dropped afterwards. */
+const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const DATABASE_PREFIX = 'bench_gateway';
+
+async function dropBenchDatabases(): Promise<void> {
+  const admin = new pg.Client({ connectionString: DATABASE_URL });
+  await admin.connect();
+  for (const service of ['identity', 'catalog']) await admin.query(`DROP DATABASE IF EXISTS "${DATABASE_PREFIX}_${service}" WITH (FORCE)`);
+  await admin.end();
+}
 const quiet = () => {};
 
 function nginxConf(dir: string): string {
@@ -67,6 +78,8 @@ async function main(): Promise<void> {
   await mkdir(join(dir, 'body'));
   const processes: ServerProcess[] = [];
   const base = { NODE_ENV: 'development', LOG_LEVEL: 'warn', HOST: '127.0.0.1' };
+  const db = { DATABASE_URL, DATABASE_PREFIX };
+  await dropBenchDatabases();
   const gatewayEnv = {
     ...base,
     IDENTITY_URL: `http://127.0.0.1:${PORTS.identity}`,
@@ -76,8 +89,8 @@ async function main(): Promise<void> {
   };
   try {
     log('Starting identity, catalog, a trivial upstream, two gateways and nginx…');
-    const identity = spawnTs('identity', `${ROOT}services/identity/src/main.ts`, PORTS.identity, { ...base, DATA_DIR: join(dir, 'data') }, quiet);
-    const catalog = spawnTs('catalog', `${ROOT}services/catalog/src/main.ts`, PORTS.catalog, { ...base, DATA_DIR: join(dir, 'data'), IDENTITY_URL: gatewayEnv.IDENTITY_URL }, quiet);
+    const identity = spawnTs('identity', `${ROOT}services/identity/src/main.ts`, PORTS.identity, { ...base, ...db }, quiet);
+    const catalog = spawnTs('catalog', `${ROOT}services/catalog/src/main.ts`, PORTS.catalog, { ...base, ...db, IDENTITY_URL: gatewayEnv.IDENTITY_URL }, quiet);
     const trivial = spawnTs('trivial', `${ROOT}bench/lib/trivial-upstream.ts`, PORTS.trivial, base, quiet);
     processes.push(identity, catalog, trivial);
     await Promise.all([waitReady(identity), waitReady(catalog), waitReady(trivial, '/')]);
@@ -167,6 +180,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(processes.map((p) => stopProcess(p.child, 5_000)));
     await rm(dir, { recursive: true, force: true });
+    await dropBenchDatabases().catch(() => {});
   }
 }
 

@@ -73,6 +73,11 @@ export interface ServiceDefinition<S extends SettingsSpec = SettingsSpec> {
   /** Largest request body accepted, in bytes (default 1 MiB). */
   bodyLimit?: number;
   /**
+   * Propagate the trace context through async calls (AsyncLocalStorage); on by default. A
+   * service that passes `requestContext(request)` to its calls explicitly may turn it off.
+   */
+  asyncContext?: boolean;
+  /**
    * Whose X-Forwarded-For to believe. By default only the nearest peer (the gateway), so a
    * client cannot pick its own address by sending the header. The gateway decides by setting.
    */
@@ -127,6 +132,33 @@ interface RequestState {
 type Instrumented = FastifyRequest & { [REQUEST_STATE]?: RequestState };
 
 const CORRELATION_ID = /^[\w.:-]{1,128}$/;
+const TRACE_ID = Symbol('emporium.trace-id');
+type RawWithTrace = import('node:http').IncomingMessage & { [TRACE_ID]?: string };
+
+/** The trace context of a request, for calls that pass it explicitly. */
+export function requestContext(request: FastifyRequest): Context {
+  return (request as Instrumented)[REQUEST_STATE]?.ctx ?? context.active();
+}
+
+/**
+ * Builds a request's child logger only when something logs: most requests never do, and a
+ * pino child per request measured about 8% of the gateway's CPU. It carries the correlation id
+ * and the trace id.
+ */
+function lazyChildLogger(parent: Logger, bindings: Record<string, unknown>, raw: RawWithTrace): Logger {
+  let child: Logger | undefined;
+  const real = () => (child ??= parent.child({ ...bindings, traceId: raw[TRACE_ID] }));
+  return new Proxy(parent, {
+    get(_target, key) {
+      const logger = real();
+      const value = Reflect.get(logger, key, logger) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(logger) : value;
+    },
+    set(_target, key, value) {
+      return Reflect.set(real(), key, value);
+    },
+  });
+}
 
 /**
  * Builds a service from its definition: settings, logs, tracing, metrics, health, problem+json
@@ -136,7 +168,7 @@ const CORRELATION_ID = /^[\w.:-]{1,128}$/;
 export async function buildService<S extends SettingsSpec>(def: ServiceDefinition<S>, deps: ServiceDeps): Promise<BuiltService<S>> {
   const settings = parseServiceSettings(def, deps.source);
   const log = deps.log ?? createLogger(def.name, settings.LOG_LEVEL);
-  const tracing = createTracing(def.name, settings.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const tracing = createTracing(def.name, settings.OTEL_EXPORTER_OTLP_ENDPOINT, def.asyncContext ?? true);
   const metrics = createMetrics(def.name);
 
   let db: Database | undefined;
@@ -179,6 +211,7 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
+    childLoggerFactory: (logger, bindings, _opts, raw) => lazyChildLogger(logger as Logger, bindings, raw as RawWithTrace),
     // Errors raised by the router itself (an overlong parameter, broken percent-encoding) are
     // answered like every other error: problem+json with the correlation id.
     frameworkErrors: (err, request, reply) => {
@@ -194,12 +227,13 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ServiceApp;
 
   app.setValidatorCompiler(validatorCompiler);
-  instrument(app, def.name, tracing.tracer, metrics);
+  instrument(app, def.name, tracing.tracer, metrics, log);
   app.setErrorHandler(errorHandler);
   // A response sent while closing ends its connection: kept alive, it would hold close() until
   // the client drops it (Fastify advertises a 72 s keep-alive).
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   app.setNotFoundHandler((request, reply) => {
     sendProblem(reply, problem('NOT_FOUND', 404, 'Not found', `There is nothing at ${request.method} ${request.url.split('?')[0]}.`));
@@ -293,7 +327,7 @@ async function openDatabase(name: string, settings: CommonSettings): Promise<Dat
   return { ...db, close: () => host.close() };
 }
 
-function instrument(app: ServiceApp, service: string, tracer: Tracer, metrics: ServiceMetrics): void {
+function instrument(app: ServiceApp, service: string, tracer: Tracer, metrics: ServiceMetrics, log: Logger): void {
   app.addHook('onRequest', (request: Instrumented, reply, done) => {
     const parent = extractTraceContext(request.headers);
     const span = tracer.startSpan(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`, {
@@ -304,7 +338,7 @@ function instrument(app: ServiceApp, service: string, tracer: Tracer, metrics: S
     request[REQUEST_STATE] = { span, ctx };
     reply.header('x-correlation-id', request.id);
     reply.header('traceparent', traceparentOf(span));
-    request.log = request.log.child({ traceId: span.spanContext().traceId });
+    (request.raw as RawWithTrace)[TRACE_ID] = span.spanContext().traceId;
     done();
   });
 
@@ -329,7 +363,7 @@ function instrument(app: ServiceApp, service: string, tracer: Tracer, metrics: S
       state.span.end();
     }
     if (status >= 500) request.log.warn({ method: request.method, url: request.url, status, ms: reply.elapsedTime }, 'request failed');
-    else request.log.debug({ method: request.method, url: request.url, status, ms: reply.elapsedTime }, 'request completed');
+    else if (log.isLevelEnabled('debug')) request.log.debug({ method: request.method, url: request.url, status, ms: reply.elapsedTime }, 'request completed');
     done();
   });
 }

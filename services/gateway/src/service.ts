@@ -13,6 +13,8 @@ export default defineService({
   settings: gatewaySettings,
   bodyLimit: 1024 * 1024,
   trustProxy: (settings) => settings.TRUST_PROXY === true,
+  // The proxy passes each request's trace context explicitly, so no AsyncLocalStorage is needed.
+  asyncContext: false,
   async setup(app, ctx) {
     const upstreams = createUpstreams(ctx);
     await registerEdge(app, ctx);

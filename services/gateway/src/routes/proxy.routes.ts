@@ -1,12 +1,12 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
-import { AppError, errors, type ServiceApp, type Upstream } from '@emporium/kit';
+import { AppError, errors, requestContext, type ServiceApp, type Upstream } from '@emporium/kit';
 import { ROUTES, type UpstreamName } from '../upstreams.ts';
 
 /** Headers that describe one connection, never forwarded across a proxy (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
 /** Response headers the gateway sets itself. */
-const OWN = new Set([...HOP_BY_HOP, 'x-correlation-id', 'traceparent', 'content-length', 'date']);
+const OWN = new Set([...HOP_BY_HOP, 'x-correlation-id', 'traceparent', 'date']);
 
 /** Counts a streamed body and stops it once it passes the limit. */
 class BodyLimit extends Transform {
@@ -48,7 +48,13 @@ export async function proxyRoutes(app: ServiceApp, opts: { upstreams: Map<Upstre
       const body = limiter ? (request.body as NodeJS.ReadableStream).pipe(limiter) : null;
       let res;
       try {
-        res = await upstream.request({ method: request.method as 'GET', path: request.url.slice(strip.length), headers: forwardHeaders(request.headers, request.ip), body });
+        res = await upstream.request({
+          method: request.method as 'GET',
+          path: request.url.slice(strip.length),
+          headers: forwardHeaders(request.headers, request.ip),
+          body,
+          context: requestContext(request),
+        });
       } catch (err) {
         const cause = err instanceof AppError ? (err.cause as unknown) : undefined;
         throw cause instanceof AppError ? cause : err;
