@@ -13,6 +13,7 @@ import pg from 'pg';
 import { ApiClient } from '../tools/src/api-client.ts';
 import { ROOT, spawnTs, stopProcess, waitReady, type ServerProcess } from '../tools/src/processes.ts';
 import { DEV_ACCOUNTS } from '../tools/src/services.ts';
+import { gatewayChart } from './gateway-chart.ts';
 import { fixedRate, type FixedRateResult } from './lib/fixed-rate.ts';
 import { ensureCommand, machine, table } from './lib/setup.ts';
 import { wrk, type WrkResult } from './lib/wrk.ts';
@@ -175,8 +176,10 @@ async function main(): Promise<void> {
 
     await mkdir(join(ROOT, 'bench/results'), { recursive: true });
     const out = join(ROOT, 'bench/results/gateway.json');
-    await writeFile(out, `${JSON.stringify({ benchmark: 'gateway', machine: machine(), seconds: SECONDS, load: { peak: 'wrk -t2 -c64', fixed: 'open loop, latency from the due time' }, results, summary }, null, 2)}\n`);
-    log(`Wrote ${out}`);
+    const document = { benchmark: 'gateway', machine: machine(), seconds: SECONDS, load: { peak: 'wrk -t2 -c64', fixed: 'open loop, latency from the due time' }, results, summary };
+    await writeFile(out, `${JSON.stringify(document, null, 2)}\n`);
+    await writeFile(join(ROOT, 'bench/results/gateway.svg'), gatewayChart(document));
+    log(`Wrote ${out} and gateway.svg`);
   } finally {
     await Promise.all(processes.map((p) => stopProcess(p.child, 5_000)));
     await rm(dir, { recursive: true, force: true });

@@ -337,3 +337,38 @@ describe('graceful shutdown', () => {
     expect(await connects(url)).toBe(false);
   }, 15_000);
 });
+
+describe('trace export', () => {
+  it('sends the spans of a request over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
+    // 1. A real OTLP/HTTP receiver that keeps what it is sent.
+    const { createServer } = await import('node:http');
+    const received: Array<{ url: string; type: string; body: string }> = [];
+    const collector = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (c: string) => (body += c));
+      req.on('end', () => {
+        received.push({ url: req.url!, type: String(req.headers['content-type']), body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(collector.address() as import('node:net').AddressInfo).port}`;
+    const t = await pglite.open('otlp');
+    try {
+      // 2. A request through a service that exports to it.
+      const service = await buildService(widgets(), { source: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, db: t.db, log: createLogger('widgets', 'silent'), verifier: (await testTokens()).verifier });
+      const res = await service.app.inject({ method: 'GET', url: '/widgets/7' });
+      const traceId = TRACEPARENT.exec(String(res.headers.traceparent))![1]!;
+      // 3. Closing flushes the batch.
+      await service.close();
+      const spans = received.filter((r) => r.url === '/v1/traces').map((r) => r.body).join('\n');
+      expect(spans).toContain('widgets');
+      expect(spans).toContain('GET /widgets/:id');
+      expect(spans).toContain('db SELECT');
+      expect(spans.toLowerCase()).toContain(traceId);
+    } finally {
+      await t.close();
+      collector.close();
+    }
+  });
+});

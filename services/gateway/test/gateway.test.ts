@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildService, type BuiltService } from '@emporium/kit';
 import { testTokens, type TestTokens } from '@emporium/testing';
 import gateway from '../src/service.ts';
@@ -205,5 +205,49 @@ describe('gateway', () => {
     expect(res.json().code).toBe('UPSTREAM_UNAVAILABLE');
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     expect(identity.calls.length).toBe(before);
+  });
+});
+
+describe('gateway replicas sharing Redis', async () => {
+  const { Redis } = await import('ioredis');
+  const { IN_CI } = await import('@emporium/testing');
+  const probe = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  const reason = await probe.connect().then(
+    () => undefined,
+    (err: Error) => `Redis at 127.0.0.1:6379 does not answer (${err.message})`,
+  );
+  probe.disconnect();
+
+  if (reason && !IN_CI) {
+    it.skip(`share one per-IP budget — skipped: ${reason}`, () => {});
+    return;
+  }
+  it('share one per-IP budget, so a client cannot double it by switching replicas', async () => {
+    if (reason) throw new Error(`${reason}. CI=true requires it.`);
+    const upstream = await new Upstream().start();
+    upstream.handler = (_req, res) => json(res, 200, {});
+    const tokens = await testTokens();
+    const source = { LOG_LEVEL: 'silent', CATALOG_URL: upstream.url, IDENTITY_URL: upstream.url, REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_PER_IP: '4' };
+    const replicas = [await buildService(gateway, { source, verifier: tokens.verifier }), await buildService(gateway, { source, verifier: tokens.verifier })];
+    try {
+      // 1. As a load balancer would, wait until both replicas are ready (connected to Redis);
+      //    before that, an in-memory budget stands in.
+      for (const replica of replicas) {
+        await vi.waitFor(async () => expect((await replica.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200), { timeout: 5_000 });
+      }
+      // 2. A fresh address per run: Redis keeps the counters for a minute.
+      const remoteAddress = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await replicas[i % 2]!.app.inject({ method: 'GET', url: '/api/v1/products', remoteAddress });
+        statuses.push(res.statusCode);
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+      const ready = await replicas[0]!.app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.json().checks.redis.status).toBe('ok');
+    } finally {
+      for (const r of replicas) await r.close();
+      await upstream.stop();
+    }
   });
 });
