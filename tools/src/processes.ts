@@ -10,20 +10,32 @@ export interface ServerProcess {
   name: string;
   url: string;
   child: ChildProcess;
+  /** The last lines it printed, to explain a failed start. */
+  recent?: string[];
 }
 
 /** Starts a TypeScript entry point as its own Node process, prefixing each output line with `name`. */
 export function spawnTs(name: string, entry: string, port: number, env: Record<string, string | undefined>, onLine: (line: string) => void): ServerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => onLine(`[${name}] ${line}`));
-  return { name, url: `http://127.0.0.1:${port}`, child };
+  const recent: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+      onLine(`[${name}] ${line}`);
+    });
+  }
+  return { name, url: `http://127.0.0.1:${port}`, child, recent };
 }
 
 /** Waits until `GET url+path` answers 2xx; fails early if the process exits. */
 export async function waitReady(server: ServerProcess, path = '/health/ready', timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (server.child.exitCode !== null) throw new Error(`${server.name} exited with code ${server.child.exitCode}`);
+    if (server.child.exitCode !== null) {
+      const tail = server.recent?.length ? `; its last lines:\n${server.recent.join('\n')}` : '';
+      throw new Error(`${server.name} exited with code ${server.child.exitCode}${tail}`);
+    }
     try {
       if ((await fetch(`${server.url}${path}`)).ok) return;
     } catch {

@@ -56,7 +56,10 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database> {
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  // Replicas starting together can race even on IF NOT EXISTS: the loser sees a unique violation.
+  await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((err: unknown) => {
+    if (sqlState(err) !== '23505' && sqlState(err) !== '42P06') throw err;
+  });
   const norm = <T>(r: pg.QueryResult): { rows: T[]; rowCount: number } => ({ rows: r.rows as T[], rowCount: r.rowCount ?? 0 });
   return {
     kind: 'postgres',
