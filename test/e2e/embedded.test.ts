@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startEmbedded } from '../../tools/src/embedded.ts';
 import { ROOT } from '../../tools/src/processes.ts';
 import { seedDemo } from '../../tools/src/seed/seed.ts';
@@ -49,6 +49,40 @@ describe('embedded mode data directory', () => {
       expect(stderr).toContain(`in use by process ${process.pid}`);
     } finally {
       await holder.stop();
+    }
+  }, 120_000);
+});
+
+describe('npm start, as a process', () => {
+  it('seeds on a first start, prints the URLs and credentials, and stops cleanly on Ctrl-C', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'emporium-start-'));
+    try {
+      // 1. Start the launcher as `npm start` would, on a fresh data directory.
+      const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}tools/src/launcher.ts`, 'embedded'], {
+        cwd: ROOT,
+        env: { DATA_DIR: fresh, PORT: '0', SERVICE_PORT_BASE: '0', LOG_LEVEL: 'warn', PATH: '/usr/bin:/bin' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+
+      // 2. It seeds with a progress line, then prints the banner.
+      await vi.waitFor(() => expect(stdout).toContain('Press Ctrl-C to stop.'), { timeout: 90_000, interval: 200 });
+      expect(stderr).toContain('Seeding the demo catalog');
+      expect(stdout).toContain('admin@emporium.dev / emporium-admin');
+      const url = /Storefront and API\s+(http:\/\/\S+)\//.exec(stdout)![1]!;
+      expect((await fetch(`${url}/api/v1/products?limit=1`)).status).toBe(200);
+
+      // 3. Ctrl-C: the process drains, closes the database, releases the lock and exits 0.
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(stderr).toContain('Stopped.');
+      await expect(import('node:fs/promises').then((fs) => fs.access(join(fresh, 'pglite-embedded', 'emporium.lock')))).rejects.toThrow();
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
     }
   }, 120_000);
 });
