@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { buildService, PGliteHost, type BuiltService, type SettingsSource } from '@emporium/kit';
+import { buildService, InProcessTransport, PGliteHost, type BuiltService, type SettingsSource } from '@emporium/kit';
 import { BACKENDS, GATEWAY, GATEWAY_UPSTREAM_SETTING } from './services.ts';
 import { parseLauncherSettings } from './settings.ts';
 
@@ -13,7 +13,9 @@ export interface EmbeddedPlatform {
 
 /**
  * Starts every service in this process: one PGlite data directory with a schema per service,
- * each service on its own 127.0.0.1 listener, and the gateway in front of them.
+ * one in-process event transport, each service on its own 127.0.0.1 listener, and the gateway
+ * in front of them. Event delivery starts once every service is up, so every subscription
+ * exists before the first relay publishes.
  */
 export async function startEmbedded(source: SettingsSource): Promise<EmbeddedPlatform> {
   const settings = parseLauncherSettings(source);
@@ -26,14 +28,16 @@ export async function startEmbedded(source: SettingsSource): Promise<EmbeddedPla
   };
   try {
     const env: Record<string, string | undefined> = { ...source };
+    const transport = new InProcessTransport();
     for (const def of BACKENDS) {
       const port = settings.SERVICE_PORT_BASE === 0 ? 0 : settings.SERVICE_PORT_BASE + (def.defaultPort % 100);
-      const service = await buildService(def, { source: { ...env, PORT: String(port) }, db: await host.database(def.name) });
+      const service = await buildService(def, { source: { ...env, PORT: String(port) }, db: await host.database(def.name), transport });
       started.push(service);
       urls[def.name] = await service.listen();
       env[GATEWAY_UPSTREAM_SETTING[def.name]!] = urls[def.name];
       if (def.name === 'identity') env.IDENTITY_URL = urls[def.name];
     }
+    for (const service of started) await service.start();
     const gateway = await buildService(GATEWAY, { source: { ...env, PORT: String(settings.PORT) } });
     started.push(gateway);
     urls.gateway = await gateway.listen();

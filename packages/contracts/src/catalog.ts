@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, Money, Page, PageQuery } from './common.ts';
+import { defineEvent } from './events.ts';
 
 /** A category's URL name: lowercase words joined by hyphens ("coffee", "desk-setup"). */
 export const CategorySlug = Type.String({ pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$', minLength: 1, maxLength: 64, examples: ['coffee'] });
@@ -96,3 +97,44 @@ export const CreateCategoryBody = Type.Object(
   { additionalProperties: false },
 );
 export type CreateCategoryBody = Static<typeof CreateCategoryBody>;
+
+// Events. Catalog publishes them through its outbox, in the transaction that changes the product.
+
+/** A product was created, with the stock it starts with (inventory opens its stock from it). */
+export const productCreated = defineEvent({
+  type: 'product.created',
+  version: 1,
+  producer: 'catalog',
+  subject: 'the product id',
+  description: 'A product was created, with the stock available at creation.',
+  delivery: 'at least once; in order per subject; consumers deduplicate by event id',
+  schema: Type.Object(
+    { productId: Id, sku: Sku, name: Name, price: Money, category: CategorySlug, initialStock: Type.Integer({ minimum: 0 }) },
+    { additionalProperties: false },
+  ),
+});
+
+/** A product changed; carries its whole current state, not a diff (cart reprices from it). */
+export const productUpdated = defineEvent({
+  type: 'product.updated',
+  version: 1,
+  producer: 'catalog',
+  subject: 'the product id',
+  description: "A product's fields changed; the event carries its whole current state, not a diff.",
+  delivery: 'at least once; in order per subject; consumers deduplicate by event id',
+  schema: Type.Object({ productId: Id, sku: Sku, name: Name, price: Money, category: CategorySlug }, { additionalProperties: false }),
+});
+
+/** A product was deleted. */
+export const productDeleted = defineEvent({
+  type: 'product.deleted',
+  version: 1,
+  producer: 'catalog',
+  subject: 'the product id',
+  description: 'A product was deleted and can no longer be ordered.',
+  delivery: 'at least once; in order per subject; consumers deduplicate by event id',
+  schema: Type.Object({ productId: Id }, { additionalProperties: false }),
+});
+
+/** Every event catalog publishes. */
+export const catalogEvents = { productCreated, productUpdated, productDeleted } as const;

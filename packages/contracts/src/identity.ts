@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, Role } from './common.ts';
+import { defineEvent } from './events.ts';
 
 /** Password length rules, shared by registration and the admin bootstrap setting. */
 export const passwordLimits = { minLength: 8, maxLength: 128 } as const;
@@ -68,3 +69,19 @@ export type PublicJwk = Static<typeof PublicJwk>;
 /** GET /.well-known/jwks.json answer. */
 export const Jwks = Type.Object({ keys: Type.Array(PublicJwk) });
 export type Jwks = Static<typeof Jwks>;
+
+// Events. Identity publishes them through its outbox, in the transaction that changes the user.
+
+/** A user registered (notifications welcomes them). The email is lowercased, as stored. */
+export const userRegistered = defineEvent({
+  type: 'user.registered',
+  version: 1,
+  producer: 'identity',
+  subject: 'the user id',
+  description: 'A new user registered, with their lowercased email and display name.',
+  delivery: 'at least once; in order per subject; consumers deduplicate by event id',
+  schema: Type.Object({ userId: Id, email: Email, name: DisplayName }, { additionalProperties: false }),
+});
+
+/** Every event identity publishes. */
+export const identityEvents = { userRegistered } as const;

@@ -12,4 +12,8 @@ export { openPostgres, serviceDatabaseName, type PostgresOptions } from './db/po
 export { loadMigrations, migrate, type Migration } from './db/migrate.ts';
 export { lockDataDir, DataDirLockedError } from './db/lock.ts';
 export { Mutex } from './db/mutex.ts';
+export { Messaging, type DeadLetter, type EventHandler } from './messaging/messaging.ts';
+export { Relay, type RelayOptions } from './messaging/relay.ts';
+export { InProcessTransport } from './messaging/in-process.ts';
+export { redeliveryDelay, type Outcome, type Transport, type TransportMessage, type TransportSubscription } from './messaging/transport.ts';
 export { Type, type Static, type TSchema } from '@sinclair/typebox';

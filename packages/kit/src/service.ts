@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TokenVerifier } from './auth.ts';
 import { commonSettings, parseSettings, processEnv, setting, type CommonSettings, type Settings, type SettingsSource, type SettingsSpec } from './config.ts';
 import { PGliteHost } from './db/pglite.ts';
@@ -28,6 +29,12 @@ import {
   type Tracer,
 } from './telemetry.ts';
 import { fieldErrors, validatorCompiler } from './validation.ts';
+import { InProcessTransport } from './messaging/in-process.ts';
+import { Messaging } from './messaging/messaging.ts';
+import type { Transport } from './messaging/transport.ts';
+
+/** The kit's own tables (outbox, inbox, dead letters), recorded apart from the service's migrations. */
+const KIT_MIGRATIONS = fileURLToPath(new URL('./messaging/migrations/', import.meta.url));
 
 /** The Fastify instance a service registers its routes on, typed for TypeBox schemas. */
 export type ServiceApp = FastifyInstance<
@@ -47,6 +54,8 @@ export interface ServiceContext<S extends SettingsSpec = SettingsSpec> {
   settings: CommonSettings & BaseSettings & Settings<S>;
   /** The service's own database; absent for services that declare no migrations. */
   db: Database;
+  /** Publishing through the outbox and subscribing through the inbox; needs the database. */
+  messaging: Messaging;
   log: Logger;
   tracer: Tracer;
   metrics: ServiceMetrics;
@@ -109,6 +118,11 @@ export interface BuiltService<S extends SettingsSpec = SettingsSpec> {
   ctx: ServiceContext<S>;
   /** Starts listening; resolves with the base URL. */
   listen(port?: number): Promise<string>;
+  /**
+   * Starts the event machinery: subscriptions and the outbox relay. Separate from `listen`, so
+   * a process hosting several services subscribes them all before any relay publishes.
+   */
+  start(): Promise<void>;
   /** Stops accepting, drains in-flight requests, and releases what the service holds. */
   close(): Promise<void>;
 }
@@ -122,6 +136,8 @@ export interface ServiceDeps {
   log?: Logger;
   /** Overrides token verification (tests sign their own tokens; identity trusts its own keys). */
   verifier?: TokenVerifier;
+  /** The event transport; by default an in-process one private to this service. */
+  transport?: Transport;
 }
 
 const REQUEST_STATE = Symbol('emporium.request');
@@ -179,8 +195,12 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
       db = await openDatabase(def.name, settings);
       ownsDb = true;
     }
-    const applied = await migrate(db, await loadMigrations(def.migrations)).catch(async (err: unknown) => {
-      if (ownsDb) await db?.close();
+    const database = db;
+    const applied = await (async () => {
+      await migrate(database, await loadMigrations(KIT_MIGRATIONS), 'kit_migrations');
+      return migrate(database, await loadMigrations(def.migrations!));
+    })().catch(async (err: unknown) => {
+      if (ownsDb) await database.close();
       throw err;
     });
     if (applied.length) log.info({ applied }, 'migrations applied');
@@ -189,9 +209,12 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
 
   const closers: Array<() => Promise<void> | void> = [];
   const checks = new Map<string, ReadinessCheck>();
+  const transport = deps.transport ?? new InProcessTransport();
+  const messaging = db ? new Messaging(def.name, db, transport, log, tracing.tracer) : undefined;
   if (db) {
     const database = db;
     checks.set('database', () => database.ping());
+    checks.set('broker', () => transport.ping());
   }
   let closing = false;
 
@@ -254,6 +277,10 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
       if (!db) throw new Error(`${def.name} declares no migrations, so it has no database`);
       return db;
     },
+    get messaging(): Messaging {
+      if (!messaging) throw new Error(`${def.name} declares no migrations, so it has no outbox or inbox`);
+      return messaging;
+    },
     log,
     tracer: tracing.tracer,
     metrics,
@@ -294,6 +321,8 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
 
   const release = async () => {
     await app.close();
+    // After the last request: its events are committed, and the relay's final round sends them.
+    await messaging?.stop();
     for (const fn of closers.reverse()) await fn();
     await tracing.shutdown();
     if (ownsDb) await db?.close();
@@ -312,6 +341,7 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
     async listen(port = settings.PORT) {
       return app.listen({ port, host: settings.HOST });
     },
+    start: async () => messaging?.start(),
     async close() {
       closing = true;
       await release();
@@ -426,6 +456,7 @@ export async function runService<S extends SettingsSpec>(def: ServiceDefinition<
     process.exit(1);
   }
   const url = await service.listen();
+  await service.start();
   service.ctx.log.info({ url }, `${def.name} listening`);
   let stopping = false;
   const stop = async (signal: string) => {

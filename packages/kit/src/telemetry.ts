@@ -4,9 +4,9 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, AlwaysOnSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { Database, Queryable } from './db/types.ts';
+import type { Database, Queryable, Transaction } from './db/types.ts';
 
-export { SpanKind, SpanStatusCode, context, trace, type Span, type Tracer, type Context };
+export { SpanKind, SpanStatusCode, context, propagation, trace, type Span, type Tracer, type Context };
 
 const CORRELATION_ID = createContextKey('emporium.correlation-id');
 let propagatorInstalled = false;
@@ -106,7 +106,10 @@ export function tracedDatabase(db: Database, tracer: Tracer): Database {
   return {
     ...db,
     ...wrap(db),
-    transaction: (fn) => inSpan(tracer, 'db transaction', { 'db.system': system, 'db.namespace': db.schema }, () => db.transaction((tx) => fn(wrap(tx)))),
+    transaction: (fn) =>
+      inSpan(tracer, 'db transaction', { 'db.system': system, 'db.namespace': db.schema }, () =>
+        db.transaction((tx) => fn({ ...wrap(tx), afterCommit: (cb) => tx.afterCommit(cb) } satisfies Transaction)),
+      ),
     ping: () => db.ping(),
     close: () => db.close(),
   };

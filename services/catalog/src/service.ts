@@ -10,7 +10,7 @@ export default defineService({
   defaultPort: 8102,
   migrations: fileURLToPath(new URL('./db/migrations/', import.meta.url)),
   async setup(app, ctx) {
-    const deps = { db: ctx.db, verifier: ctx.verifier };
+    const deps = { db: ctx.db, verifier: ctx.verifier, messaging: ctx.messaging };
     await app.register(categoryRoutes, deps);
     await app.register(productRoutes, deps);
   },

@@ -14,6 +14,8 @@ export interface Catalog {
   createProduct(fields: Partial<CreateProductBody> & { sku: string; category: string }): Promise<Product>;
   /** GET /products with the given query; fails the test unless it answers 200. */
   list(query?: Record<string, string | number>): Promise<ProductPage>;
+  /** The events written to the outbox so far, oldest first. */
+  outbox(): Promise<Array<{ type: string; subject: string; data: Record<string, unknown> }>>;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,12 @@ export async function startCatalog(kind: DatabaseKind): Promise<Catalog> {
       const res = await app.inject({ method: 'GET', url: '/products', query: Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])) });
       expectStatus(res, 200, `listing ${JSON.stringify(query)}`);
       return res.json();
+    },
+    async outbox() {
+      const { rows } = await built.ctx.db.query<{ type: string; subject: string; data: Record<string, unknown> }>(
+        "SELECT type, subject, envelope->'data' AS data FROM outbox ORDER BY seq",
+      );
+      return rows;
     },
     async close() {
       await built.close();

@@ -21,7 +21,7 @@ export default defineService({
   settings: identitySettings,
   migrations: fileURLToPath(new URL('./db/migrations/', import.meta.url)),
   bodyLimit: 16 * 1024,
-  async setup(app, { settings, db, log, onClose }) {
+  async setup(app, { settings, db, messaging, log, onClose }) {
     let jwk = settings.IDENTITY_SIGNING_KEY;
     if (!jwk) {
       const kept = await keepSigningKey(db, await generateSigningJwk());
@@ -47,7 +47,7 @@ export default defineService({
     }, PURGE_EVERY_MS).unref();
     onClose(() => clearInterval(purge));
 
-    await app.register(authRoutes, { db, key, tokenTtlSeconds: settings.ACCESS_TOKEN_TTL_SECONDS, throttle });
+    await app.register(authRoutes, { db, messaging, key, tokenTtlSeconds: settings.ACCESS_TOKEN_TTL_SECONDS, throttle });
     await app.register(usersRoutes, { db, verifier });
     await app.register(jwksRoutes, { keys: [key] });
   },

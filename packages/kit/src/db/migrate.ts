@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Database } from './types.ts';
+import { quoteIdent, type Database } from './types.ts';
 
 /** One numbered migration file. */
 export interface Migration {
@@ -25,24 +25,25 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
 }
 
 /**
- * Applies the migrations that are not yet recorded, in one transaction. An advisory lock keyed
+ * Applies the migrations that are not yet recorded in `table`, in one transaction. An advisory lock keyed
  * by the schema makes replicas that start together wait for each other instead of colliding.
  * Returns the versions applied.
  */
-export async function migrate(db: Database, migrations: readonly Migration[]): Promise<number[]> {
+export async function migrate(db: Database, migrations: readonly Migration[], table = 'schema_migrations'): Promise<number[]> {
+  const record = quoteIdent(table);
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`emporium.migrate.${db.schema}`]);
-    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${record} (
       version integer PRIMARY KEY,
       name text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
-    const done = new Set((await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    const done = new Set((await tx.query<{ version: number }>(`SELECT version FROM ${record}`)).rows.map((r) => r.version));
     const applied: number[] = [];
     for (const m of migrations) {
       if (done.has(m.version)) continue;
       await tx.exec(m.sql);
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      await tx.query(`INSERT INTO ${record} (version, name) VALUES ($1, $2)`, [m.version, m.name]);
       applied.push(m.version);
     }
     return applied;

@@ -1,9 +1,9 @@
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
 import { lockDataDir } from './lock.ts';
 import { Mutex } from './mutex.ts';
-import { quoteIdent, type Database, type Queryable, type QueryResult } from './types.ts';
+import { commitHooks, quoteIdent, type Database, type Queryable, type QueryResult, type Transaction } from './types.ts';
 
 const INT8 = 20;
 const parsers = { [INT8]: (v: string) => Number(v) };
@@ -54,12 +54,12 @@ export class PGliteHost {
         this.currentSchema = schema;
       }
     };
-    const run = async <T>(q: PGlite | Transaction, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
+    const run = async <T>(q: PGlite | PGliteTransaction, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
       const r = await q.query<T>(sql, params as unknown[] | undefined);
       // PGlite reports no affected rows for a SELECT; pg counts the rows returned, and so do we.
       return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
     };
-    const within = (q: PGlite | Transaction): Queryable => ({
+    const within = (q: PGlite | PGliteTransaction): Queryable => ({
       query: <R>(sql: string, params?: readonly unknown[]) => run<R>(q, sql, params),
       exec: async (sql: string) => void (await q.exec(sql)),
     });
@@ -78,8 +78,12 @@ export class PGliteHost {
       schema,
       query: <T>(sql: string, params?: readonly unknown[]) => locked(() => run<T>(this.pg, sql, params)),
       exec: (sql: string) => locked(() => within(this.pg).exec(sql)),
-      transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
-        locked(() => this.pg.transaction((tx) => this.inTransaction.run(true, () => fn(within(tx))))),
+      transaction: async <T>(fn: (tx: Transaction) => Promise<T>) => {
+        const hooks = commitHooks();
+        const result = await locked(() => this.pg.transaction((tx) => this.inTransaction.run(true, () => fn({ ...within(tx), afterCommit: hooks.afterCommit }))));
+        hooks.run();
+        return result;
+      },
       ping: () => this.mutex.run(async () => void (await this.pg.query('SELECT 1'))),
       // The host is shared; closing a service's view closes nothing. The host owner closes it.
       close: async () => {},

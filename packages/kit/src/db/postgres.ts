@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { quoteIdent, sqlState, type Database, type Queryable } from './types.ts';
+import { commitHooks, quoteIdent, sqlState, type Database, type Transaction } from './types.ts';
 
 const INT8 = 20;
 const types = {
@@ -66,15 +66,18 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database> {
     schema: opts.schema,
     query: async <T>(sql: string, params?: readonly unknown[]) => norm<T>(await pool.query(sql, params as unknown[])),
     exec: async (sql: string) => void (await pool.query(sql)),
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      const hooks = commitHooks();
       try {
         await client.query('BEGIN');
         const result = await fn({
           query: async <R>(sql: string, params?: readonly unknown[]) => norm<R>(await client.query(sql, params as unknown[])),
           exec: async (sql: string) => void (await client.query(sql)),
+          afterCommit: hooks.afterCommit,
         });
         await client.query('COMMIT');
+        hooks.run();
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});

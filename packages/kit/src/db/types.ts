@@ -11,6 +11,12 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/** A transaction in progress. */
+export interface Transaction extends Queryable {
+  /** Runs `fn` once the transaction has committed (never if it rolls back). */
+  afterCommit(fn: () => void): void;
+}
+
 /**
  * A service's database, whatever drives it. Repositories take a `Queryable`, so the same code
  * runs on a plain connection or inside `transaction`.
@@ -20,7 +26,7 @@ export interface Database extends Queryable {
   /** The schema that holds this service's tables. */
   readonly schema: string;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Answers quickly when the database is reachable; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -39,4 +45,15 @@ export function sqlState(err: unknown): string | undefined {
 export function quoteIdent(name: string): string {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid identifier: ${name}`);
   return `"${name}"`;
+}
+
+/** Collects after-commit callbacks for one transaction and runs them once it has committed. */
+export function commitHooks(): { afterCommit(fn: () => void): void; run(): void } {
+  const hooks: Array<() => void> = [];
+  return {
+    afterCommit: (fn) => void hooks.push(fn),
+    run: () => {
+      for (const fn of hooks) fn();
+    },
+  };
 }

@@ -1,6 +1,6 @@
-import { requireRole, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
+import { requireRole, type Database, type Messaging, type ServiceApp, type TokenVerifier } from '@emporium/kit';
 import { pagination } from '@emporium/contracts/common';
-import { CreateProductBody, Product, ProductPage, ProductParams, ProductQuery, UpdateProductBody } from '@emporium/contracts/catalog';
+import { CreateProductBody, Product, ProductPage, ProductParams, ProductQuery, UpdateProductBody, productCreated, productDeleted, productUpdated } from '@emporium/contracts/catalog';
 import { findCategoryId } from '../db/categories.repository.ts';
 import { deleteProduct, findProduct, insertProduct, listProducts, updateProduct } from '../db/products.repository.ts';
 import { isSupportedCurrency } from '../domain/money.ts';
@@ -13,7 +13,11 @@ import { bearer, problems } from './schemas.ts';
 export interface CatalogRouteOptions {
   db: Database;
   verifier: TokenVerifier;
+  messaging: Messaging;
 }
+
+/** What product.created and product.updated say about a product. */
+const eventData = (p: Product) => ({ productId: p.id, sku: p.sku, name: p.name, price: p.price, category: p.category.slug });
 
 const tags = ['products'];
 
@@ -24,7 +28,7 @@ function checkCurrency(currency: string): void {
 const notFound = (id: string) => catalogErrors.CATALOG_PRODUCT_NOT_FOUND(`There is no product with id ${id}.`);
 
 /** `/products`: search and read for anyone; create, update and delete for admins. */
-export async function productRoutes(app: ServiceApp, { db, verifier }: CatalogRouteOptions): Promise<void> {
+export async function productRoutes(app: ServiceApp, { db, verifier, messaging }: CatalogRouteOptions): Promise<void> {
   const admin = requireRole(verifier, 'admin');
 
   app.get('/products', {
@@ -67,16 +71,13 @@ export async function productRoutes(app: ServiceApp, { db, verifier }: CatalogRo
   }, async (request, reply) => {
     const { sku, name, description, price, category, initialStock = 0 } = request.body;
     checkCurrency(price.currency);
-    const product = await insertProduct(db, {
-      sku,
-      name,
-      description,
-      priceAmount: price.amount,
-      currency: price.currency,
-      categorySlug: category,
-      stockAvailable: initialStock,
+    // The product and its event commit together: initialStock travels on to whoever owns stock.
+    const product = await db.transaction(async (tx) => {
+      const created = await insertProduct(tx, { sku, name, description, priceAmount: price.amount, currency: price.currency, categorySlug: category, stockAvailable: initialStock });
+      if (!created) throw catalogErrors.CATALOG_UNKNOWN_CATEGORY(`There is no category with the slug "${category}".`);
+      await messaging.publish(tx, productCreated, { ...eventData(created), initialStock }, { subject: created.id });
+      return created;
     });
-    if (!product) throw catalogErrors.CATALOG_UNKNOWN_CATEGORY(`There is no category with the slug "${category}".`);
     return reply.code(201).header('location', `/products/${product.id}`).send(product);
   });
 
@@ -100,7 +101,9 @@ export async function productRoutes(app: ServiceApp, { db, verifier }: CatalogRo
         categoryId = await findCategoryId(tx, category);
         if (!categoryId) throw catalogErrors.CATALOG_UNKNOWN_CATEGORY(`There is no category with the slug "${category}".`);
       }
-      return updateProduct(tx, id, { sku, name, description, priceAmount: price?.amount, currency: price?.currency, categoryId });
+      const updated = await updateProduct(tx, id, { sku, name, description, priceAmount: price?.amount, currency: price?.currency, categoryId });
+      if (updated) await messaging.publish(tx, productUpdated, eventData(updated), { subject: updated.id });
+      return updated;
     });
     if (!product) throw notFound(id);
     return product;
@@ -116,7 +119,11 @@ export async function productRoutes(app: ServiceApp, { db, verifier }: CatalogRo
       response: { 204: { type: 'null', description: 'Deleted' }, ...problems(400, 401, 403, 404) },
     },
   }, async (request, reply) => {
-    if (!(await deleteProduct(db, request.params.id))) throw notFound(request.params.id);
+    const { id } = request.params;
+    await db.transaction(async (tx) => {
+      if (!(await deleteProduct(tx, id))) throw notFound(id);
+      await messaging.publish(tx, productDeleted, { productId: id }, { subject: id });
+    });
     return reply.code(204).send();
   });
 }

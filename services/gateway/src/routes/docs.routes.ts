@@ -1,6 +1,8 @@
 import fastifyStatic from '@fastify/static';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { asyncApiDocument } from '@emporium/contracts/asyncapi';
+import { ALL_EVENTS } from '@emporium/contracts/registry';
 import type { ServiceApp, Upstream } from '@emporium/kit';
 import { ROUTES, type UpstreamName } from '../upstreams.ts';
 
@@ -13,6 +15,7 @@ const CACHE_MS = 30_000;
  * Gathers every service's /openapi.json into one document for the public API: paths are
  * prefixed with /api/v1, and only the paths the gateway routes to that service are kept.
  * A service that does not answer is listed in `x-unavailable` instead of failing the whole.
+ * Also serves the AsyncAPI document of every event at /api/v1/asyncapi.json.
  */
 export async function docsRoutes(app: ServiceApp, opts: { upstreams: Map<UpstreamName, Upstream> }): Promise<void> {
   let cached: { at: number; doc: unknown } | undefined;
@@ -56,6 +59,10 @@ export async function docsRoutes(app: ServiceApp, opts: { upstreams: Map<Upstrea
     reply.header('cache-control', 'no-cache');
     return cached.doc;
   });
+
+  // The events are declared in the contracts package, so their document never changes while running.
+  const asyncApi = asyncApiDocument(ALL_EVENTS);
+  app.get('/api/v1/asyncapi.json', { schema: { hide: true } }, async () => asyncApi);
 
   await app.register(fastifyStatic, { root: swaggerUiDir, prefix: '/api/v1/docs/assets/', decorateReply: false, index: false });
   app.get('/api/v1/docs', { schema: { hide: true } }, async (_request, reply) => {

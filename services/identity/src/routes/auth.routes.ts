@@ -1,6 +1,6 @@
-import { errors, type Database, type ServiceApp } from '@emporium/kit';
+import { errors, type Database, type Messaging, type ServiceApp } from '@emporium/kit';
 import { Problem } from '@emporium/contracts/common';
-import { LoginBody, LoginResponse, RegisterBody, RegisterResponse } from '@emporium/contracts/identity';
+import { LoginBody, LoginResponse, RegisterBody, RegisterResponse, userRegistered } from '@emporium/contracts/identity';
 import { chargeAttempt, clearAttempts, refundAttempt, secondsUntilReset } from '../db/login-throttle.repository.ts';
 import { findCredentials, insertUser, updatePasswordHash } from '../db/users.repository.ts';
 import { throttleCounters, type ThrottleCounter, type ThrottlePolicy } from '../domain/login-throttle.ts';
@@ -12,6 +12,7 @@ import { identityErrors } from '../errors.ts';
 /** What the auth routes need from the service. */
 export interface AuthRoutesOptions {
   db: Database;
+  messaging: Messaging;
   key: SigningKey;
   tokenTtlSeconds: number;
   throttle: ThrottlePolicy;
@@ -32,7 +33,7 @@ async function admit(db: Database, counters: readonly ThrottleCounter[], windowS
 }
 
 /** POST /auth/register and POST /auth/login. */
-export async function authRoutes(app: ServiceApp, { db, key, tokenTtlSeconds, throttle }: AuthRoutesOptions): Promise<void> {
+export async function authRoutes(app: ServiceApp, { db, messaging, key, tokenTtlSeconds, throttle }: AuthRoutesOptions): Promise<void> {
   app.post('/auth/register', {
     schema: {
       tags: ['auth'],
@@ -44,8 +45,13 @@ export async function authRoutes(app: ServiceApp, { db, key, tokenTtlSeconds, th
     const { email, password } = request.body;
     const name = request.body.name.trim();
     const passwordHash = await hashPassword(password);
-    const user = await insertUser(db, { email: email.toLowerCase(), name, passwordHash, roles: ['customer'] });
-    if (!user) throw identityErrors.IDENTITY_EMAIL_TAKEN('An account with this email already exists. Sign in instead.');
+    // The account and user.registered commit together: no welcome without an account, and no account without one.
+    const user = await db.transaction(async (tx) => {
+      const created = await insertUser(tx, { email: email.toLowerCase(), name, passwordHash, roles: ['customer'] });
+      if (!created) throw identityErrors.IDENTITY_EMAIL_TAKEN('An account with this email already exists. Sign in instead.');
+      await messaging.publish(tx, userRegistered, { userId: created.id, email: created.email, name: created.name }, { subject: created.id });
+      return created;
+    });
     const accessToken = await signAccessToken(key, user, tokenTtlSeconds);
     return reply.code(201).send({ user, accessToken });
   });

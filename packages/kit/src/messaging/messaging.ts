@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { checkEvent, dataschemaOf, type CloudEvent, type EventData, type EventDefinition } from '@emporium/contracts/events';
+import type { Database, Transaction } from '../db/types.ts';
+import { errors } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { SpanKind, SpanStatusCode, context, currentCorrelationId, propagation, trace, type Tracer } from '../telemetry.ts';
+import { Relay, type RelayOptions } from './relay.ts';
+import type { Outcome, Transport, TransportMessage } from './transport.ts';
+
+/** Handles one event inside the transaction that also records it in the inbox. */
+export type EventHandler<E extends EventDefinition> = (event: CloudEvent<EventData<E>>, tx: Transaction) => Promise<void>;
+
+/** A message a subscription gave up on. */
+export interface DeadLetter {
+  id: string;
+  eventId: string;
+  purpose: string;
+  type: string;
+  subject: string;
+  reason: 'failed' | 'invalid';
+  error: string;
+  attempts: number;
+  createdAt: string;
+  replayedAt: string | null;
+  envelope: string;
+}
+
+interface Subscription {
+  definition: EventDefinition;
+  purpose: string;
+  handler: EventHandler<EventDefinition>;
+  maxDeliveries: number;
+}
+
+/**
+ * A service's events: `publish` writes to the outbox inside the caller's transaction, the relay
+ * sends them on, and `subscribe` handles what others publish, exactly once per purpose thanks
+ * to the inbox. Messages that keep failing, or fail their schema, become dead letters.
+ */
+export class Messaging {
+  readonly relay: Relay;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private started = false;
+
+  constructor(
+    private readonly service: string,
+    private readonly db: Database,
+    readonly transport: Transport,
+    private readonly log: Logger,
+    private readonly tracer: Tracer,
+    relayOptions?: RelayOptions,
+  ) {
+    this.relay = new Relay(db, transport, service, log, tracer, relayOptions);
+  }
+
+  /**
+   * Writes an event to the outbox in `tx`: it is published only if `tx` commits, and the relay
+   * is woken as soon as it has. Write the event after the state change it describes.
+   */
+  async publish<E extends EventDefinition>(tx: Transaction, definition: E, data: EventData<E>, opts: { subject: string }): Promise<CloudEvent<EventData<E>>> {
+    if (definition.producer !== this.service) throw new Error(`${this.service} may not publish ${definition.type}: its producer is ${definition.producer}`);
+    const headers: Record<string, string> = {};
+    propagation.inject(context.active(), headers);
+    const correlationid = currentCorrelationId();
+    const event: CloudEvent<EventData<E>> = {
+      specversion: '1.0',
+      id: randomUUID(),
+      source: `/emporium/${this.service}`,
+      type: definition.type,
+      subject: opts.subject,
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      dataschema: dataschemaOf(definition),
+      data,
+      ...(headers.traceparent ? { traceparent: headers.traceparent } : {}),
+      ...(correlationid ? { correlationid } : {}),
+    };
+    await tx.query('INSERT INTO outbox (id, type, subject, envelope) VALUES ($1, $2, $3, $4)', [event.id, event.type, event.subject, JSON.stringify(event)]);
+    tx.afterCommit(() => this.relay.wake());
+    return event;
+  }
+
+  /** Handles `definition`'s events under a purpose name unique in this service (e.g. 'send-welcome'). */
+  subscribe<E extends EventDefinition>(definition: E, purpose: string, handler: EventHandler<E>, opts: { maxDeliveries?: number } = {}): void {
+    if (this.started) throw new Error('subscribe before the service starts');
+    if (!/^[a-z][a-z0-9-]{0,60}$/.test(purpose)) throw new Error(`purpose "${purpose}" must be lowercase words joined by hyphens`);
+    if (this.subscriptions.has(purpose)) throw new Error(`${this.service} already has a subscription named ${purpose}`);
+    this.subscriptions.set(purpose, { definition, purpose, handler: handler as EventHandler<EventDefinition>, maxDeliveries: opts.maxDeliveries ?? 5 });
+  }
+
+  /** Registers the subscriptions with the transport and starts the relay. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const sub of this.subscriptions.values()) {
+      await this.transport.subscribe({
+        service: this.service,
+        purpose: sub.purpose,
+        producer: sub.definition.producer,
+        types: [sub.definition.type],
+        maxDeliveries: sub.maxDeliveries,
+        handle: (message, attempt) => this.consume(sub, message, attempt),
+      });
+    }
+    this.relay.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.relay.stop();
+  }
+
+  /** Dead letters, newest first; by default only those not yet replayed. */
+  async deadLetters(opts: { includeReplayed?: boolean; limit?: number } = {}): Promise<DeadLetter[]> {
+    const { rows } = await this.db.query<DeadLetter>(
+      `SELECT id, event_id AS "eventId", purpose, type, subject, reason, error, attempts,
+              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt",
+              to_char(replayed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "replayedAt", envelope
+       FROM dead_letters WHERE $1 OR replayed_at IS NULL ORDER BY created_at DESC, id LIMIT $2`,
+      [opts.includeReplayed ?? false, opts.limit ?? 100],
+    );
+    return rows;
+  }
+
+  /**
+   * Hands a dead letter to its subscription again, once. On success it is marked replayed in
+   * the same transaction as the handler's effect; on failure it stays, with the new error.
+   */
+  async replay(id: string): Promise<{ handled: boolean; error?: string }> {
+    const { rows } = await this.db.query<{ purpose: string; envelope: string; attempts: number }>('SELECT purpose, envelope, attempts FROM dead_letters WHERE id = $1 AND replayed_at IS NULL', [id]);
+    const letter = rows[0];
+    if (!letter) throw errors.NOT_FOUND(`There is no open dead letter ${id}.`);
+    const sub = this.subscriptions.get(letter.purpose);
+    if (!sub) throw errors.CONFLICT(`No subscription named ${letter.purpose} exists any more.`);
+    const event = this.parse(sub, letter.envelope);
+    const failure = typeof event === 'string' ? event : await this.handle(sub, event, (tx) => tx.query('UPDATE dead_letters SET replayed_at = now() WHERE id = $1', [id])).then(() => undefined, (err: Error) => err.message);
+    if (failure === undefined) return { handled: true };
+    await this.db.query('UPDATE dead_letters SET error = $2, attempts = attempts + 1 WHERE id = $1', [id, failure]);
+    return { handled: false, error: failure };
+  }
+
+  /** One delivery: invalid messages are dead-lettered at once; failures are retried, then dead-lettered. */
+  private async consume(sub: Subscription, message: TransportMessage, attempt: number): Promise<Outcome> {
+    const event = this.parse(sub, message.body);
+    try {
+      if (typeof event === 'string') {
+        await this.deadLetter(sub, message, 'invalid', event, attempt);
+        return 'done';
+      }
+      const parent = propagation.extract(context.active(), { traceparent: message.traceparent ?? event.traceparent ?? '' });
+      const span = this.tracer.startSpan(`handle ${sub.definition.type} (${sub.purpose})`, { kind: SpanKind.CONSUMER, attributes: { 'messaging.message.id': event.id, 'emporium.attempt': attempt } }, parent);
+      try {
+        await context.with(trace.setSpan(parent, span), () => this.handle(sub, event));
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        span.end();
+      }
+      return 'done';
+    } catch (err) {
+      if (attempt < sub.maxDeliveries) {
+        this.log.warn({ err: (err as Error).message, type: message.type, purpose: sub.purpose, attempt }, 'event handler failed; it will be retried');
+        return 'retry';
+      }
+      try {
+        await this.deadLetter(sub, message, 'failed', (err as Error).message, attempt);
+        return 'done';
+      } catch (deadLetterErr) {
+        this.log.error({ err: (deadLetterErr as Error).message }, 'could not store a dead letter; the message will be redelivered');
+        return 'retry';
+      }
+    }
+  }
+
+  /** Runs the handler and records the event in the inbox, in one transaction; a repeat does nothing. */
+  private async handle(sub: Subscription, event: CloudEvent, also?: (tx: Transaction) => Promise<unknown>): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const { rowCount } = await tx.query('INSERT INTO inbox (event_id, purpose) VALUES ($1, $2) ON CONFLICT DO NOTHING', [event.id, sub.purpose]);
+      if (rowCount === 1) await sub.handler(event as CloudEvent<EventData<EventDefinition>>, tx);
+      if (also) await also(tx);
+    });
+  }
+
+  /** The event, or a description of why it cannot be handled. */
+  private parse(sub: Subscription, body: string): CloudEvent | string {
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(body);
+    } catch {
+      return 'the message is not JSON';
+    }
+    const problems = checkEvent(sub.definition, envelope);
+    return problems.length ? problems.join('; ') : (envelope as CloudEvent);
+  }
+
+  private async deadLetter(sub: Subscription, message: TransportMessage, reason: 'failed' | 'invalid', error: string, attempts: number): Promise<void> {
+    await this.db.query(
+      'INSERT INTO dead_letters (id, event_id, purpose, type, subject, envelope, reason, error, attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      [randomUUID(), message.id, sub.purpose, message.type, message.subject, message.body, reason, error.slice(0, 2000), attempts],
+    );
+    this.log.error({ type: message.type, purpose: sub.purpose, reason, error, attempts }, 'event dead-lettered');
+  }
+}
