@@ -89,10 +89,10 @@ describe('a built service', () => {
     expect(res.json()).toEqual({ status: 'ok', service: 'widgets' });
   });
 
-  it('answers /health/ready with the database check', async () => {
+  it('answers /health/ready with the database and broker checks', async () => {
     const res = await inject({ method: 'GET', url: '/health/ready' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ok', service: 'widgets', checks: { database: { status: 'ok' } } });
+    expect(res.json()).toEqual({ status: 'ok', service: 'widgets', checks: { database: { status: 'ok' }, broker: { status: 'ok' } } });
   });
 
   describe('correlation ids', () => {
