@@ -1,16 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, it } from 'vitest';
-import { IN_CI, TEST_DATABASE_URL } from '@emporium/testing';
+import { createLogger, NatsTransport } from '@emporium/kit';
+import { IN_CI, natsUnavailable, TEST_DATABASE_URL, TEST_NATS_URL } from '@emporium/testing';
 import { inject } from 'vitest';
 import { startDistributed } from '../../tools/src/distributed.ts';
 import { seedDemo } from '../../tools/src/seed/seed.ts';
 import { describeJourney } from './journey.ts';
 
-const unavailable = inject('postgresUnavailable');
+const unavailable = inject('postgresUnavailable') || (await natsUnavailable());
 const prefix = `e2e_${randomBytes(3).toString('hex')}`;
 // Ports away from the defaults, so a platform a developer is running is left alone.
 const base = 20_000 + Math.floor(Math.random() * 200) * 100;
+
+/** Deletes the event streams this run created in its own namespace. */
+async function dropStreams(): Promise<void> {
+  const nats = await NatsTransport.connect({ url: TEST_NATS_URL, namespace: prefix, log: createLogger('e2e', 'silent') });
+  for (const producer of ['identity', 'catalog']) await nats.deleteStream(producer);
+  await nats.close();
+}
 
 async function dropDatabases(): Promise<void> {
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -31,7 +39,7 @@ if (unavailable && !IN_CI) {
 } else {
   describeJourney('distributed, 2 catalog replicas', async () => {
     const platform = await startDistributed(
-      { DATABASE_URL: TEST_DATABASE_URL, DATABASE_PREFIX: prefix, PORT: String(base + 80), SERVICE_PORT_BASE: String(base), REPLICAS: 'catalog=2', LOG_LEVEL: 'warn', PATH: '/usr/bin:/bin' },
+      { DATABASE_URL: TEST_DATABASE_URL, DATABASE_PREFIX: prefix, NATS_URL: TEST_NATS_URL, EVENTS_NAMESPACE: prefix, PORT: String(base + 80), SERVICE_PORT_BASE: String(base), REPLICAS: 'catalog=2', LOG_LEVEL: 'warn', PATH: '/usr/bin:/bin' },
       () => {},
     );
     await seedDemo(platform.gatewayUrl, () => {});
@@ -40,6 +48,7 @@ if (unavailable && !IN_CI) {
       async stop() {
         await platform.stop();
         await dropDatabases();
+        await dropStreams();
       },
     };
   });

@@ -23,11 +23,13 @@ function startReplica(service: string, index: number, port: number, env: Record<
 
 /**
  * Starts each service as its own OS process (as many replicas as REPLICAS asks), each on its own
- * database `emporium_<service>` on DATABASE_URL, then the gateway pointed at every replica.
+ * database `emporium_<service>` on DATABASE_URL and with events over JetStream on NATS_URL,
+ * then the gateway pointed at every replica.
  */
 export async function startDistributed(source: SettingsSource, onLine: (line: string) => void): Promise<DistributedPlatform> {
   const settings = parseLauncherSettings(source);
   if (!settings.DATABASE_URL) throw new Error('The distributed mode needs DATABASE_URL, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres');
+  if (!settings.NATS_URL) throw new Error('The distributed mode needs NATS_URL (NATS with JetStream), e.g. NATS_URL=nats://127.0.0.1:4222');
   const counts = replicaCounts(settings.REPLICAS, BACKENDS.map((d) => d.name));
   const replicas: Replica[] = [];
   const stop = async () => {

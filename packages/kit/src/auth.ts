@@ -24,6 +24,8 @@ export interface VerifierOptions {
 /** jose's codes for a JWKS that could not be had (ERR_JOSE_GENERIC: a non-200 or non-JSON answer). */
 const KEYS_UNAVAILABLE = new Set(['ERR_JOSE_GENERIC', 'ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID']);
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const unauthenticated = (detail: string) =>
   errors.UNAUTHENTICATED(detail, { headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${detail}"` } });
 
@@ -52,6 +54,8 @@ export class TokenVerifier {
       if (typeof payload.sub !== 'string' || typeof payload.email !== 'string' || !Array.isArray(payload.roles)) {
         throw unauthenticated('The token lacks the subject, email or roles claims.');
       }
+      // Services key rows by the subject; one that is not a UUID must not reach their queries.
+      if (!UUID.test(payload.sub)) throw unauthenticated('The token subject is not a user id.');
       const caller: Caller = { id: payload.sub, email: payload.email, roles: payload.roles.filter((r): r is string => typeof r === 'string') };
       if (this.cacheSize > 0) {
         if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);

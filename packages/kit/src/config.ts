@@ -93,6 +93,10 @@ export const commonSettings = {
   DATABASE_PREFIX: setting.identifier().with('emporium'),
   DATA_DIR: setting.string().with('./.data'),
   OTEL_EXPORTER_OTLP_ENDPOINT: setting.url().optional(),
+  /** NATS with JetStream, for events between processes; without it, events stay in the process. */
+  NATS_URL: setting.url().optional(),
+  /** Prefix of every event subject, stream and consumer on the NATS server. */
+  EVENTS_NAMESPACE: setting.identifier().with('emporium'),
 } satisfies SettingsSpec;
 
 export type CommonSettings = Settings<typeof commonSettings>;

@@ -15,5 +15,6 @@ export { Mutex } from './db/mutex.ts';
 export { Messaging, type DeadLetter, type EventHandler } from './messaging/messaging.ts';
 export { Relay, type RelayOptions } from './messaging/relay.ts';
 export { InProcessTransport } from './messaging/in-process.ts';
+export { NatsTransport, type NatsTransportOptions } from './messaging/nats.ts';
 export { redeliveryDelay, type Outcome, type Transport, type TransportMessage, type TransportSubscription } from './messaging/transport.ts';
 export { Type, type Static, type TSchema } from '@sinclair/typebox';

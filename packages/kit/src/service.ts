@@ -31,6 +31,8 @@ import {
 import { fieldErrors, validatorCompiler } from './validation.ts';
 import { InProcessTransport } from './messaging/in-process.ts';
 import { Messaging } from './messaging/messaging.ts';
+import { opsRoutes } from './messaging/ops.routes.ts';
+import { NatsTransport } from './messaging/nats.ts';
 import type { Transport } from './messaging/transport.ts';
 
 /** The kit's own tables (outbox, inbox, dead letters), recorded apart from the service's migrations. */
@@ -136,7 +138,10 @@ export interface ServiceDeps {
   log?: Logger;
   /** Overrides token verification (tests sign their own tokens; identity trusts its own keys). */
   verifier?: TokenVerifier;
-  /** The event transport; by default an in-process one private to this service. */
+  /**
+   * The event transport. By default: JetStream when NATS_URL is set, else an in-process one
+   * private to this service (events then reach only subscribers in the same process).
+   */
   transport?: Transport;
 }
 
@@ -209,7 +214,9 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
 
   const closers: Array<() => Promise<void> | void> = [];
   const checks = new Map<string, ReadinessCheck>();
-  const transport = deps.transport ?? new InProcessTransport();
+  const ownTransport = !deps.transport && db ? await openTransport(settings, log) : undefined;
+  const transport = deps.transport ?? ownTransport ?? new InProcessTransport();
+  if (ownTransport) closers.push(() => ownTransport.close());
   const messaging = db ? new Messaging(def.name, db, transport, log, tracing.tracer) : undefined;
   if (db) {
     const database = db;
@@ -329,6 +336,7 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   };
   try {
     await def.setup(app, ctx);
+    if (messaging) await app.register(opsRoutes, { messaging, verifier: ctx.verifier });
     await app.ready();
   } catch (err) {
     await release().catch(() => {});
@@ -347,6 +355,12 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
       await release();
     },
   };
+}
+
+/** The transport a service opens for itself: JetStream when NATS_URL is set. */
+async function openTransport(settings: CommonSettings, log: Logger): Promise<Transport | undefined> {
+  if (!settings.NATS_URL) return undefined;
+  return NatsTransport.connect({ url: settings.NATS_URL, namespace: settings.EVENTS_NAMESPACE, log });
 }
 
 /** Opens the database a service uses when run alone: PostgreSQL when DATABASE_URL is set, else PGlite. */

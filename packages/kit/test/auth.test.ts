@@ -29,8 +29,11 @@ async function signingKey(kid: string): Promise<{ privateKey: CryptoKey; jwks: {
   return { privateKey, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }] } };
 }
 
+/** The user id the hand-built tokens carry. */
+const USER_1 = '0b9d3a52-6a4e-4c1f-9d2e-5f7c8a1b2c3d';
+
 const claims = (extra: Record<string, unknown> = {}) =>
-  new SignJWT({ email: 'ann@example.com', roles: ['customer'], ...extra }).setSubject('user-1').setIssuer(TOKEN_ISSUER).setAudience(TOKEN_AUDIENCE).setIssuedAt();
+  new SignJWT({ email: 'ann@example.com', roles: ['customer'], ...extra }).setSubject(USER_1).setIssuer(TOKEN_ISSUER).setAudience(TOKEN_AUDIENCE).setIssuedAt();
 
 describe('TokenVerifier', () => {
   let tokens: TestTokens;
@@ -39,8 +42,15 @@ describe('TokenVerifier', () => {
   });
 
   it('gives the caller of a valid token', async () => {
-    const token = await tokens.sign({ id: 'user-7', email: 'ann@example.com', roles: ['customer', 'admin'] });
-    expect(await tokens.verifier.verify(token)).toEqual({ id: 'user-7', email: 'ann@example.com', roles: ['customer', 'admin'] });
+    const id = '7d1f7c55-0a8e-4b8e-9a43-1d6f1f5d6a10';
+    const token = await tokens.sign({ id, email: 'ann@example.com', roles: ['customer', 'admin'] });
+    expect(await tokens.verifier.verify(token)).toEqual({ id, email: 'ann@example.com', roles: ['customer', 'admin'] });
+  });
+
+  it('refuses a signed token whose subject is not a user id', async () => {
+    const err = await rejection(tokens.verifier, await tokens.sign({ id: "1' OR '1'='1" }));
+    expectUnauthenticated(err);
+    expect(err.message).toBe('The token subject is not a user id.');
   });
 
   it('refuses an expired token with 401 and a www-authenticate header', async () => {
@@ -67,11 +77,11 @@ describe('TokenVerifier', () => {
     expect(err.message).toBe('The token is not valid.');
 
     const genuine = await claims().setExpirationTime('5m').setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).sign(trusted.privateKey);
-    expect((await verifier.verify(genuine)).id).toBe('user-1');
+    expect((await verifier.verify(genuine)).id).toBe(USER_1);
   });
 
   it('refuses a token whose payload was tampered with', async () => {
-    const [header, payload, signature] = (await tokens.sign({ id: 'user-1', roles: ['customer'] })).split('.');
+    const [header, payload, signature] = (await tokens.sign({ id: USER_1, roles: ['customer'] })).split('.');
     const claimsIn = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
     const tampered = `${header}.${b64url({ ...claimsIn, roles: ['admin'] })}.${signature}`;
     expectUnauthenticated(await rejection(tokens.verifier, tampered));
@@ -79,7 +89,7 @@ describe('TokenVerifier', () => {
 
   it('refuses an unsigned token (alg: none)', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const payload = { sub: 'user-1', email: 'ann@example.com', roles: ['admin'], iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat: now, exp: now + 600 };
+    const payload = { sub: USER_1, email: 'ann@example.com', roles: ['admin'], iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat: now, exp: now + 600 };
     const unsigned = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(payload)}.`;
     expectUnauthenticated(await rejection(tokens.verifier, unsigned));
   });
@@ -93,7 +103,7 @@ describe('TokenVerifier', () => {
   it('refuses a token for another issuer or audience', async () => {
     const key = await signingKey('k2');
     const verifier = new TokenVerifier({ jwks: createLocalJWKSet(key.jwks) });
-    const base = () => new SignJWT({ email: 'ann@example.com', roles: ['customer'] }).setSubject('user-1').setIssuedAt().setExpirationTime('5m').setProtectedHeader({ alg: 'EdDSA', kid: 'k2' });
+    const base = () => new SignJWT({ email: 'ann@example.com', roles: ['customer'] }).setSubject(USER_1).setIssuedAt().setExpirationTime('5m').setProtectedHeader({ alg: 'EdDSA', kid: 'k2' });
     expectUnauthenticated(await rejection(verifier, await base().setIssuer('someone-else').setAudience(TOKEN_AUDIENCE).sign(key.privateKey)));
     expectUnauthenticated(await rejection(verifier, await base().setIssuer(TOKEN_ISSUER).setAudience('another-app').sign(key.privateKey)));
   });
@@ -102,7 +112,7 @@ describe('TokenVerifier', () => {
     const key = await signingKey('k3');
     const verifier = new TokenVerifier({ jwks: createLocalJWKSet(key.jwks) });
     const token = await new SignJWT({ email: 'ann@example.com' })
-      .setSubject('user-1')
+      .setSubject(USER_1)
       .setIssuer(TOKEN_ISSUER)
       .setAudience(TOKEN_AUDIENCE)
       .setExpirationTime('5m')
@@ -144,7 +154,7 @@ describe('TokenVerifier', () => {
 
     it('fetches the keys and verifies a token', async () => {
       answer = 'keys';
-      expect(await new TokenVerifier({ jwks: url }).verify(await token())).toEqual({ id: 'user-1', email: 'ann@example.com', roles: ['customer'] });
+      expect(await new TokenVerifier({ jwks: url }).verify(await token())).toEqual({ id: USER_1, email: 'ann@example.com', roles: ['customer'] });
     });
 
     it('answers 503, not 401, when the identity server fails to give its keys', async () => {
@@ -223,9 +233,10 @@ describe('requireUser and requireRole in a service', () => {
   });
 
   it('lets a signed-in caller in and sets request.caller', async () => {
-    const res = await service.app.inject({ method: 'GET', url: '/me', headers: await tokens.auth({ id: 'u1', email: 'u1@example.com', roles: ['customer'] }) });
+    const id = 'b1c2d3e4-0000-4000-8000-000000000001';
+    const res = await service.app.inject({ method: 'GET', url: '/me', headers: await tokens.auth({ id, email: 'u1@example.com', roles: ['customer'] }) });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ id: 'u1', email: 'u1@example.com', roles: ['customer'] });
+    expect(res.json()).toEqual({ id, email: 'u1@example.com', roles: ['customer'] });
   });
 
   it('asks an anonymous caller to sign in with 401 and www-authenticate', async () => {
@@ -257,8 +268,9 @@ describe('requireUser and requireRole in a service', () => {
   });
 
   it('lets an admin through', async () => {
-    const res = await service.app.inject({ method: 'GET', url: '/admin/report', headers: await tokens.auth({ id: 'boss', roles: ['admin'] }) });
+    const boss = 'a0000000-0000-4000-8000-00000000b055';
+    const res = await service.app.inject({ method: 'GET', url: '/admin/report', headers: await tokens.auth({ id: boss, roles: ['admin'] }) });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ for: 'boss' });
+    expect(res.json()).toEqual({ for: boss });
   });
 });

@@ -13,7 +13,7 @@ declare module 'vitest' {
   }
 }
 
-export { IN_CI, TEST_DATABASE_URL, postgresUnavailable } from './servers.ts';
+export { IN_CI, TEST_DATABASE_URL, TEST_NATS_URL, natsUnavailable, postgresUnavailable } from './servers.ts';
 import { IN_CI, TEST_DATABASE_URL } from './servers.ts';
 
 /** A database for one test file, with the function that disposes of it. */

@@ -3,6 +3,7 @@ import { setting } from '@emporium/kit';
 /** The gateway's settings, beyond the common ones. Each upstream is a comma-separated list of replica URLs. */
 export const gatewaySettings = {
   CATALOG_URL: setting.urlList().with(['http://127.0.0.1:8102']),
+  NOTIFICATIONS_URL: setting.urlList().with(['http://127.0.0.1:8108']),
   /** Identity's replicas; IDENTITY_URL (common) stays the JWKS source. */
   IDENTITY_URLS: setting.urlList().optional(),
   UPSTREAM_TIMEOUT_MS: setting.int({ min: 100, max: 120_000 }).with(5_000),

@@ -2,6 +2,7 @@ import { defineService } from '@emporium/kit';
 import { gatewaySettings } from './config.ts';
 import { registerEdge } from './edge/edge.ts';
 import { docsRoutes } from './routes/docs.routes.ts';
+import { opsRoutes } from './routes/ops.routes.ts';
 import { proxyRoutes } from './routes/proxy.routes.ts';
 import { createUpstreams } from './upstreams.ts';
 
@@ -19,6 +20,7 @@ export default defineService({
     const upstreams = createUpstreams(ctx);
     await registerEdge(app, ctx);
     await app.register(docsRoutes, { upstreams });
+    await app.register(opsRoutes, { upstreams, verifier: ctx.verifier });
     await app.register(proxyRoutes, { upstreams, bodyLimit: ctx.settings.BODY_LIMIT });
   },
 });

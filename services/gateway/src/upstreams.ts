@@ -7,6 +7,7 @@ export const ROUTES = [
   { prefix: '/users', service: 'identity' },
   { prefix: '/products', service: 'catalog' },
   { prefix: '/categories', service: 'catalog' },
+  { prefix: '/notifications', service: 'notifications' },
 ] as const;
 
 export type UpstreamName = (typeof ROUTES)[number]['service'];
@@ -17,6 +18,7 @@ export function createUpstreams(ctx: ServiceContext<typeof gatewaySettings>): Ma
   const urls: Record<UpstreamName, readonly string[]> = {
     identity: s.IDENTITY_URLS ?? [s.IDENTITY_URL],
     catalog: s.CATALOG_URL,
+    notifications: s.NOTIFICATIONS_URL,
   };
   const upstreams = new Map<UpstreamName, Upstream>();
   for (const [name, list] of Object.entries(urls) as Array<[UpstreamName, readonly string[]]>) {

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { checkEvent, dataschemaOf, type CloudEvent, type EventData, type EventDefinition } from '@emporium/contracts/events';
+import type { DeadLetter } from '@emporium/contracts/ops';
+
+export type { DeadLetter };
 import type { Database, Transaction } from '../db/types.ts';
 import { errors } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -9,21 +12,6 @@ import type { Outcome, Transport, TransportMessage } from './transport.ts';
 
 /** Handles one event inside the transaction that also records it in the inbox. */
 export type EventHandler<E extends EventDefinition> = (event: CloudEvent<EventData<E>>, tx: Transaction) => Promise<void>;
-
-/** A message a subscription gave up on. */
-export interface DeadLetter {
-  id: string;
-  eventId: string;
-  purpose: string;
-  type: string;
-  subject: string;
-  reason: 'failed' | 'invalid';
-  error: string;
-  attempts: number;
-  createdAt: string;
-  replayedAt: string | null;
-  envelope: string;
-}
 
 interface Subscription {
   definition: EventDefinition;
@@ -195,7 +183,10 @@ export class Messaging {
 
   private async deadLetter(sub: Subscription, message: TransportMessage, reason: 'failed' | 'invalid', error: string, attempts: number): Promise<void> {
     await this.db.query(
-      'INSERT INTO dead_letters (id, event_id, purpose, type, subject, envelope, reason, error, attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      `INSERT INTO dead_letters (id, event_id, purpose, type, subject, envelope, reason, error, attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (event_id, purpose) DO UPDATE
+       SET envelope = EXCLUDED.envelope, reason = EXCLUDED.reason, error = EXCLUDED.error,
+           attempts = dead_letters.attempts + EXCLUDED.attempts, replayed_at = NULL`,
       [randomUUID(), message.id, sub.purpose, message.type, message.subject, message.body, reason, error.slice(0, 2000), attempts],
     );
     this.log.error({ type: message.type, purpose: sub.purpose, reason, error, attempts }, 'event dead-lettered');

@@ -39,6 +39,8 @@ CREATE TABLE dead_letters (
   error       text NOT NULL,
   attempts    integer NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now(),
-  replayed_at timestamptz
+  replayed_at timestamptz,
+  -- One letter per event and subscription: a redelivered failure updates it instead of adding one.
+  UNIQUE (event_id, purpose)
 );
 CREATE INDEX dead_letters_open ON dead_letters (created_at) WHERE replayed_at IS NULL;

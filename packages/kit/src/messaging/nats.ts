@@ -1,0 +1,168 @@
+import { connect } from '@nats-io/transport-node';
+import { headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/nats-core';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, StorageType, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { Logger } from '../logger.ts';
+import { redeliveryDelay, type Transport, type TransportMessage, type TransportSubscription } from './transport.ts';
+
+/** Where the JetStream transport connects, and the namespace that keeps deployments apart. */
+export interface NatsTransportOptions {
+  url: string;
+  /** Prefix of every subject, stream and consumer (`emporium` in production; tests use their own). */
+  namespace?: string;
+  /** How long the stream remembers message ids to drop a republished duplicate. */
+  duplicateWindowMs?: number;
+  log: Logger;
+}
+
+const CONSUMER_NOT_FOUND = 10014;
+const STREAM_NOT_FOUND = 10059;
+
+/**
+ * The distributed mode's transport, on NATS JetStream. Each producing service has a file-backed
+ * stream (`<NS>_<PRODUCER>`, subjects `<ns>.<producer>.<type>`); a relay's republished message
+ * is dropped by the stream's message-id dedup window, and the consumer's inbox catches what
+ * comes later. Each subscription purpose is a durable pull consumer with explicit acks that
+ * every replica of the service shares, so an event is handled once per service, not per
+ * replica. A failed delivery is nak'ed with a growing delay; the kit dead-letters it after the
+ * subscription's last attempt, and JetStream's own cap stands behind that.
+ */
+export class NatsTransport implements Transport {
+  readonly kind = 'nats-jetstream';
+  private readonly consumers: ConsumerMessages[] = [];
+  private readonly loops: Promise<void>[] = [];
+  private readonly ensured = new Map<string, Promise<void>>();
+  private readonly namespace: string;
+  private readonly duplicateWindowMs: number;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly log: Logger,
+    opts: NatsTransportOptions,
+  ) {
+    this.namespace = opts.namespace ?? 'emporium';
+    this.duplicateWindowMs = opts.duplicateWindowMs ?? 120_000;
+  }
+
+  static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
+    const url = new URL(opts.url);
+    const nc = await connect({ servers: `${url.hostname}:${url.port || 4222}`, name: 'emporium', maxReconnectAttempts: -1 });
+    return new NatsTransport(nc, jetstream(nc), await jetstreamManager(nc), opts.log, opts);
+  }
+
+  /** The stream that holds a producer's events. */
+  streamOf(producer: string): string {
+    return `${this.namespace}_${producer}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  }
+
+  /** The subject an event travels on. */
+  subjectOf(producer: string, type: string): string {
+    return `${this.namespace}.${producer}.${type}`;
+  }
+
+  /** Creates the producer's stream once; producers and consumers both call it, whoever starts first. */
+  private ensureStream(producer: string): Promise<void> {
+    let ensured = this.ensured.get(producer);
+    if (!ensured) {
+      const name = this.streamOf(producer);
+      ensured = this.jsm.streams
+        .info(name)
+        .then(() => undefined)
+        .catch(async (err: unknown) => {
+          if (!(err instanceof JetStreamApiError) || err.code !== STREAM_NOT_FOUND) throw err;
+          await this.jsm.streams.add({
+            name,
+            subjects: [`${this.namespace}.${producer}.>`],
+            storage: StorageType.File,
+            duplicate_window: nanos(this.duplicateWindowMs),
+          });
+        });
+      ensured.catch(() => this.ensured.delete(producer));
+      this.ensured.set(producer, ensured);
+    }
+    return ensured;
+  }
+
+  async publish(messages: readonly TransportMessage[]): Promise<void> {
+    const producers = new Set(messages.map((m) => m.producer));
+    for (const producer of producers) await this.ensureStream(producer);
+    // Sent back to back on one connection, so the stream stores them in this order; awaited
+    // together. If one fails the relay repeats the batch, and the dedup window drops the rest.
+    await Promise.all(
+      messages.map((m) => {
+        const h = natsHeaders();
+        if (m.traceparent) h.set('traceparent', m.traceparent);
+        h.set('ce-type', m.type);
+        h.set('ce-subject', m.subject);
+        return this.js.publish(this.subjectOf(m.producer, m.type), m.body, { msgID: m.id, headers: h });
+      }),
+    );
+  }
+
+  async subscribe(sub: TransportSubscription): Promise<void> {
+    await this.ensureStream(sub.producer);
+    const stream = this.streamOf(sub.producer);
+    const durable = `${sub.service}-${sub.purpose}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    // One type per subscription: `filter_subject` works on every JetStream server (several
+    // subjects need 2.10, newer than Debian 12's).
+    if (sub.types.length !== 1) throw new Error(`a JetStream subscription takes one event type, not ${sub.types.length}`);
+    const config = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: this.subjectOf(sub.producer, sub.types[0]!),
+      ack_wait: nanos(30_000),
+      // The kit dead-letters at maxDeliveries and acks; JetStream's cap is only a backstop.
+      max_deliver: sub.maxDeliveries + 2,
+    };
+    try {
+      await this.jsm.consumers.info(stream, durable);
+      await this.jsm.consumers.update(stream, durable, { filter_subject: config.filter_subject, max_deliver: config.max_deliver, ack_wait: config.ack_wait });
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.code !== CONSUMER_NOT_FOUND) throw err;
+      await this.jsm.consumers.add(stream, config).catch((e: unknown) => {
+        // A replica created it in the meantime: that is the same consumer.
+        if (!(e instanceof JetStreamApiError)) throw e;
+      });
+    }
+    const consumer = await this.js.consumers.get(stream, durable);
+    const messages = await consumer.consume({ max_messages: 64 });
+    this.consumers.push(messages);
+    this.loops.push(
+      (async () => {
+        for await (const m of messages) {
+          const message: TransportMessage = {
+            id: m.headers?.get('Nats-Msg-Id') ?? '',
+            type: m.headers?.get('ce-type') ?? m.subject.split('.').slice(2).join('.'),
+            subject: m.headers?.get('ce-subject') ?? '',
+            producer: sub.producer,
+            body: m.string(),
+            traceparent: m.headers?.get('traceparent') || undefined,
+          };
+          const attempt = m.info.deliveryCount;
+          const outcome = await sub.handle(message, attempt);
+          if (outcome === 'done') m.ack();
+          else m.nak(redeliveryDelay(attempt));
+        }
+      })().catch((err: unknown) => this.log.error({ err: (err as Error).message, durable }, 'a JetStream consumer stopped')),
+    );
+  }
+
+  async ping(): Promise<void> {
+    if (this.nc.isClosed()) throw new Error('the NATS connection is closed');
+    await this.nc.flush();
+  }
+
+  async close(): Promise<void> {
+    for (const messages of this.consumers) await messages.close().catch(() => {});
+    await Promise.all(this.loops);
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+
+  /** Deletes this namespace's stream of `producer` (tests clean up with it). */
+  async deleteStream(producer: string): Promise<void> {
+    await this.jsm.streams.delete(this.streamOf(producer)).catch(() => {});
+    this.ensured.delete(producer);
+  }
+}

@@ -1,0 +1,32 @@
+import { requireUser, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
+import { pagination, Problem } from '@emporium/contracts/common';
+import { NotificationPage, NotificationQuery } from '@emporium/contracts/notifications';
+import { listNotifications } from '../db/notifications.repository.ts';
+
+/** What the notifications routes need. */
+export interface NotificationRouteOptions {
+  db: Database;
+  verifier: TokenVerifier;
+}
+
+/** A problem+json response schema, so /openapi.json lists the route's errors. */
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
+
+/** `GET /notifications`: the caller's own messages, newest first. */
+export async function notificationRoutes(app: ServiceApp, { db, verifier }: NotificationRouteOptions): Promise<void> {
+  app.get('/notifications', {
+    preHandler: requireUser(verifier),
+    schema: {
+      tags: ['notifications'],
+      summary: 'The messages sent to the caller, newest first',
+      security: [{ bearer: [] }],
+      querystring: NotificationQuery,
+      response: { 200: NotificationPage, 400: problem('The query is not valid'), 401: problem('Authentication is required') },
+    },
+  }, async (request) => {
+    const { page = 1, limit = 20 } = request.query;
+    // Only the caller's own: the user id comes from the verified token, never from the request (I7).
+    const { items, total } = await listNotifications(db, request.caller!.id, { limit, offset: (page - 1) * limit });
+    return { data: items, pagination: pagination(page, limit, total) };
+  });
+}
