@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { buildService, type Database, type SettingsSource } from '@emporium/kit';
+import type { DatabaseKind, TestDatabase } from '@emporium/testing';
 import service from '../src/service.ts';
 
 /** Builds identity on `db` with silent logs; `source` adds or overrides settings. */
@@ -37,4 +39,18 @@ export function login(identity: Identity, email: string, password: string, ip = 
 /** GET /users/me with `token` as the bearer token, if any. */
 export function me(identity: Identity, token?: string) {
   return identity.app.inject({ method: 'GET', url: '/users/me', headers: token ? { authorization: `Bearer ${token}` } : {} });
+}
+
+/** Opens a database of `kind` and builds identity on it for the enclosing suite; both are closed after it. */
+export function useIdentity(kind: DatabaseKind): { readonly database: TestDatabase; readonly identity: Identity } {
+  const fixture = {} as { database: TestDatabase; identity: Identity };
+  beforeAll(async () => {
+    fixture.database = await kind.open('identity');
+    fixture.identity = await startIdentity(fixture.database.db);
+  });
+  afterAll(async () => {
+    await fixture.identity?.close();
+    await fixture.database?.close();
+  });
+  return fixture;
 }

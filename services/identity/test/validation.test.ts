@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeOnDatabases, type TestDatabase } from '@emporium/testing';
-import { freshIp, login, startIdentity, uniqueEmail, type Identity } from './helpers.ts';
+import { expect, it } from 'vitest';
+import { describeOnDatabases } from '@emporium/testing';
+import { freshIp, login, uniqueEmail, useIdentity } from './helpers.ts';
 
 interface BadRequest {
   what: string;
@@ -44,20 +44,10 @@ const cases: BadRequest[] = [
 ];
 
 describeOnDatabases('request validation', (kind) => {
-  let database: TestDatabase;
-  let identity: Identity;
-
-  beforeAll(async () => {
-    database = await kind.open('identity');
-    identity = await startIdentity(database.db);
-  });
-  afterAll(async () => {
-    await identity?.close();
-    await database?.close();
-  });
+  const fixture = useIdentity(kind);
 
   it.each(cases)('answers $what with $status problem+json', async (c) => {
-    const res = await identity.app.inject({
+    const res = await fixture.identity.app.inject({
       method: 'POST',
       url: c.url,
       headers: { 'content-type': c.contentType ?? 'application/json' },
@@ -73,20 +63,20 @@ describeOnDatabases('request validation', (kind) => {
   });
 
   it('creates no account from any rejected registration', async () => {
-    const { rows } = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE email <> 'admin@emporium.dev'`);
+    const { rows } = await fixture.database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE email <> 'admin@emporium.dev'`);
     expect(rows[0]!.n).toBe(0);
   });
 
   it('answers an injection string as password with a plain 401', async () => {
-    const res = await login(identity, uniqueEmail(), "' OR '1'='1");
+    const res = await login(fixture.identity, uniqueEmail(), "' OR '1'='1");
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('IDENTITY_INVALID_CREDENTIALS');
   });
 
   it('ignores injection strings in the query and path', async () => {
-    const query = await identity.app.inject({ method: 'GET', url: `/users/me?id=${encodeURIComponent("' OR 1=1 --")}` });
+    const query = await fixture.identity.app.inject({ method: 'GET', url: `/users/me?id=${encodeURIComponent("' OR 1=1 --")}` });
     expect(query.statusCode).toBe(401);
-    const path = await identity.app.inject({ method: 'GET', url: `/users/${encodeURIComponent("1' OR '1'='1")}` });
+    const path = await fixture.identity.app.inject({ method: 'GET', url: `/users/${encodeURIComponent("1' OR '1'='1")}` });
     expect(path.statusCode).toBe(404);
     expect(path.headers['content-type']).toContain('application/problem+json');
   });
