@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Type } from '@sinclair/typebox';
 import { defineEvent, type CloudEvent } from '@emporium/contracts/events';
-import { buildService, createLogger, InProcessTransport, NatsTransport, withCorrelationId, context, type BuiltService, type ServiceDefinition, type Transport, type TransportMessage } from '@emporium/kit';
-import { describeOnDatabases, IN_CI, natsUnavailable, postgres, testTokens, TEST_NATS_URL, type DatabaseKind, type TestDatabase } from '@emporium/testing';
+import { buildService, createLogger, InProcessTransport, NatsTransport, withCorrelationId, context, type BuiltService, type ServiceContext, type ServiceDefinition, type Transport, type TransportMessage } from '@emporium/kit';
+import { describeOnDatabases, IN_CI, natsUnavailable, otlpCollector, pglite, postgres, testTokens, TEST_NATS_URL, type DatabaseKind, type TestDatabase } from '@emporium/testing';
 
 /** A test event: a counter's value changed. */
 const ticked = defineEvent({
@@ -64,7 +64,10 @@ function consumer(state: { failures: number; calls: number }, maxDeliveries = 3)
   };
 }
 
-async function tick(service: BuiltService, counterId: string, opts: { rollback?: boolean } = {}): Promise<CloudEvent> {
+/** A producer, as far as ticking needs it: a built service or a service context. */
+type Ticker = { ctx: Pick<ServiceContext, 'db' | 'messaging'> };
+
+async function tick(service: Ticker, counterId: string, opts: { rollback?: boolean } = {}): Promise<CloudEvent> {
   return service.ctx.db
     .transaction(async (tx) => {
       // Lock the aggregate first, then write the event: this is what keeps per-subject order.
@@ -320,3 +323,49 @@ function messagingSuite(kind: DatabaseKind, transportKind: TransportKind): void 
     });
   }
 }
+
+describe('tracing across the broker', () => {
+  it('shows the producer request, the relay and the consumer handling as one tree', async () => {
+    // 1. Producer and consumer export their spans to one collector; the producer has a route that ticks.
+    const collector = await otlpCollector();
+    const [pdb, cdb] = [await pglite.open('producer'), await pglite.open('consumer')];
+    const transport = new InProcessTransport();
+    const state = { failures: 0, calls: 0 };
+    const source = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint };
+    const verifier = (await testTokens()).verifier;
+    const c = await buildService(consumer(state), { source, db: cdb.db, log: silent, verifier, transport });
+    const p = await buildService(
+      { ...producer(), setup: (app, ctx) => void app.post('/tick', async () => tick({ ctx }, 'traced')) },
+      { source, db: pdb.db, log: silent, verifier, transport },
+    );
+    try {
+      await c.start();
+      await p.start();
+      // 2. A request that carries a trace in, and its event goes out.
+      const traceId = '0af7651916cd43dd8448eb211c80319c';
+      await p.app.inject({ method: 'POST', url: '/tick', headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
+      await vi.waitFor(async () => expect(await seen(c)).toHaveLength(1), { timeout: 3_000, interval: 20 });
+    } finally {
+      // 3. Closing flushes both exporters.
+      await p.close();
+      await c.close();
+      await pdb.close();
+      await cdb.close();
+      await collector.close();
+    }
+    const spans = collector.spans().filter((s) => s.traceId === '0af7651916cd43dd8448eb211c80319c');
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const request = spans.find((s) => s.name === 'POST /tick')!;
+    const publish = spans.find((s) => s.name === 'publish counter.ticked')!;
+    const handle = spans.find((s) => s.name === 'handle counter.ticked (record-ticks)')!;
+    expect(request.parentSpanId).toBe('b7ad6b7169203331');
+    expect([request.service, publish.service, handle.service]).toEqual(['producer', 'producer', 'consumer']);
+    // The handler is a child of the relay's span, which descends from the request.
+    expect(handle.parentSpanId).toBe(publish.spanId);
+    let ancestor = byId.get(publish.parentSpanId!);
+    while (ancestor && ancestor !== request) ancestor = byId.get(ancestor.parentSpanId!);
+    expect(ancestor).toBe(request);
+    // The consumer's own database work joins the same trace.
+    expect(spans.some((s) => s.service === 'consumer' && s.name.startsWith('db ') && s.parentSpanId !== undefined)).toBe(true);
+  });
+});

@@ -1,2 +1,3 @@
 export * from './databases.ts';
 export * from './tokens.ts';
+export * from './otlp.ts';
