@@ -11,6 +11,8 @@ export interface NatsTransportOptions {
   namespace?: string;
   /** How long the stream remembers message ids to drop a republished duplicate. */
   duplicateWindowMs?: number;
+  /** Messages a consumer handles at once (different subjects only; one subject is handled in order). */
+  concurrency?: number;
   log: Logger;
 }
 
@@ -33,6 +35,7 @@ export class NatsTransport implements Transport {
   private readonly ensured = new Map<string, Promise<void>>();
   private readonly namespace: string;
   private readonly duplicateWindowMs: number;
+  private readonly concurrency: number;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -43,6 +46,7 @@ export class NatsTransport implements Transport {
   ) {
     this.namespace = opts.namespace ?? 'emporium';
     this.duplicateWindowMs = opts.duplicateWindowMs ?? 120_000;
+    this.concurrency = opts.concurrency ?? 16;
   }
 
   static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
@@ -131,6 +135,10 @@ export class NatsTransport implements Transport {
     this.consumers.push(messages);
     this.loops.push(
       (async () => {
+        // Each handling is a database transaction: one at a time caps a consumer at a few hundred
+        // a second. Different subjects run side by side; one subject's messages stay in order.
+        const inFlight = new Set<Promise<void>>();
+        const lastOfSubject = new Map<string, Promise<void>>();
         for await (const m of messages) {
           const message: TransportMessage = {
             id: m.headers?.get('Nats-Msg-Id') ?? '',
@@ -141,10 +149,24 @@ export class NatsTransport implements Transport {
             traceparent: m.headers?.get('traceparent') || undefined,
           };
           const attempt = m.info.deliveryCount;
-          const outcome = await sub.handle(message, attempt);
-          if (outcome === 'done') m.ack();
-          else m.nak(redeliveryDelay(attempt));
+          const before = lastOfSubject.get(message.subject) ?? Promise.resolve();
+          const done: Promise<void> = before
+            .then(async () => {
+              const outcome = await sub.handle(message, attempt);
+              if (outcome === 'done') m.ack();
+              else m.nak(redeliveryDelay(attempt));
+            })
+            // Unacked, it is redelivered after ack_wait; the loop itself must go on.
+            .catch((err: unknown) => this.log.error({ err: (err as Error).message, durable }, 'a delivery could not be settled'));
+          lastOfSubject.set(message.subject, done);
+          inFlight.add(done);
+          void done.finally(() => {
+            inFlight.delete(done);
+            if (lastOfSubject.get(message.subject) === done) lastOfSubject.delete(message.subject);
+          });
+          if (inFlight.size >= this.concurrency) await Promise.race(inFlight);
         }
+        await Promise.all(inFlight);
       })().catch((err: unknown) => this.log.error({ err: (err as Error).message, durable }, 'a JetStream consumer stopped')),
     );
   }

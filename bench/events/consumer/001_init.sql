@@ -1,0 +1,1 @@
+CREATE TABLE seen (event_id uuid PRIMARY KEY);
