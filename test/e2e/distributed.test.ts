@@ -16,7 +16,7 @@ const base = 20_000 + Math.floor(Math.random() * 200) * 100;
 /** Deletes the event streams this run created in its own namespace. */
 async function dropStreams(): Promise<void> {
   const nats = await NatsTransport.connect({ url: TEST_NATS_URL, namespace: prefix, log: createLogger('e2e', 'silent') });
-  for (const producer of ['identity', 'catalog']) await nats.deleteStream(producer);
+  for (const producer of ['identity', 'catalog', 'notifications']) await nats.deleteStream(producer);
   await nats.close();
 }
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiClient } from '../../tools/src/api-client.ts';
 import { DEV_ACCOUNTS } from '../../tools/src/services.ts';
 
@@ -70,6 +70,14 @@ export function describeJourney(mode: string, start: () => Promise<{ gatewayUrl:
       expect(me.body.roles).toEqual(['customer']);
       const wrong = await api.post('/api/v1/auth/login', { email, password: 'not the password' });
       expect(wrong.status).toBe(401);
+
+      // user.registered travels from identity's outbox to notifications, which sends a welcome.
+      await vi.waitFor(async () => {
+        const inbox = await shopper.get<{ data: Array<{ template: string; body: string }> }>('/api/v1/notifications');
+        expect(inbox.status).toBe(200);
+        expect(inbox.body.data.map((n) => n.template)).toEqual(['welcome']);
+        expect(inbox.body.data[0]!.body).toContain('E2E Shopper');
+      }, { timeout: 10_000, interval: 100 });
     });
 
     it('lets an admin add a product that shoppers then find; customers get 403 and strangers 401', async () => {
