@@ -95,6 +95,8 @@ export const commonSettings = {
   OTEL_EXPORTER_OTLP_ENDPOINT: setting.url().optional(),
   /** NATS with JetStream, for events between processes; without it, events stay in the process. */
   NATS_URL: setting.url().optional(),
+  /** The outbox relay's fallback poll; commits wake it at once (after-commit hook, LISTEN/NOTIFY). */
+  OUTBOX_POLL_MS: setting.int({ min: 50, max: 600_000 }).with(5_000),
   /** Prefix of every event subject, stream and consumer on the NATS server. */
   EVENTS_NAMESPACE: setting.identifier().with('emporium'),
 } satisfies SettingsSpec;

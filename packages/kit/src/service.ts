@@ -217,7 +217,7 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   const ownTransport = !deps.transport && db ? await openTransport(settings, log) : undefined;
   const transport = deps.transport ?? ownTransport ?? new InProcessTransport();
   if (ownTransport) closers.push(() => ownTransport.close());
-  const messaging = db ? new Messaging(def.name, db, transport, log, tracing.tracer) : undefined;
+  const messaging = db ? new Messaging(def.name, db, transport, log, tracing.tracer, { pollMs: settings.OUTBOX_POLL_MS }) : undefined;
   if (db) {
     const database = db;
     checks.set('database', () => database.ping());

@@ -289,6 +289,26 @@ function messagingSuite(kind: DatabaseKind, transportKind: TransportKind): void 
     }
   });
 
+  if (kind === postgres) {
+    it('publishes what a replica without the relay lease commits, woken by NOTIFY rather than a poll', async () => {
+      // 1. The running producer holds the lease; a second replica polls only every 10 minutes.
+      await p.ctx.messaging.relay.drain();
+      const twin = await buildService(producer(), { source: { OUTBOX_POLL_MS: '600000' }, db: pdb.db, log: silent, verifier: (await testTokens()).verifier, transport });
+      await p.close();
+      p = await buildService(producer(), { source: { OUTBOX_POLL_MS: '600000' }, db: pdb.db, log: silent, verifier: (await testTokens()).verifier, transport });
+      await p.start();
+      await p.ctx.messaging.relay.drain(); // now p certainly holds the lease
+      await twin.start();
+      try {
+        // 2. The twin commits; whichever relay holds the lease is woken by the commit's NOTIFY.
+        const event = await tick(twin, 'notified');
+        await vi.waitFor(async () => expect((await seen(c)).map((r) => r.event_id)).toContain(event.id), { timeout: 10_000, interval: 50 });
+      } finally {
+        await twin.close();
+      }
+    });
+  }
+
   if (transportKind === inProcess) {
     it('keeps one dead letter per event and subscription when a bad message comes again', async () => {
       // JetStream's dedup window would drop the repeat before delivery; in process it arrives.

@@ -87,6 +87,37 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database> {
       }
     },
     ping: async () => void (await pool.query('SELECT 1')),
+    listen: (channel, onNotify) => listenOn(url.toString(), quoteIdent(channel), onNotify),
     close: () => pool.end(),
+  };
+}
+
+/**
+ * LISTEN on a connection of its own, outside the pool. A lost connection is replaced after a
+ * second; until then the caller's own fallback (the relay's poll) covers the gap.
+ */
+async function listenOn(connectionString: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const open = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString });
+    c.on('notification', () => onNotify());
+    c.on('error', () => {
+      if (stopped) return;
+      void c.end().catch(() => {});
+      retry = setTimeout(() => void open().catch(() => {}), 1_000);
+    });
+    await c.connect();
+    await c.query(`LISTEN ${channel}`);
+    client = c;
+    // Anything committed while not listening is found now.
+    onNotify();
+  };
+  await open();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => {});
   };
 }

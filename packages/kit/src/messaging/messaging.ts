@@ -90,7 +90,7 @@ export class Messaging {
         handle: (message, attempt) => this.consume(sub, message, attempt),
       });
     }
-    this.relay.start();
+    await this.relay.start();
   }
 
   async stop(): Promise<void> {

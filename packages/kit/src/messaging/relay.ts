@@ -8,7 +8,7 @@ import type { Transport, TransportMessage } from './transport.ts';
 export interface RelayOptions {
   /** Rows published per round trip. */
   batchSize?: number;
-  /** The fallback poll, for rows committed where no wake-up reaches this relay. */
+  /** The fallback poll, for rows no wake-up announced (a lost LISTEN connection, a crash). */
   pollMs?: number;
   /** How long the lease lasts without renewal; another replica takes over after it. */
   leaseMs?: number;
@@ -39,6 +39,7 @@ export class Relay {
   private woken = false;
   private signal: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly db: Database,
@@ -49,14 +50,16 @@ export class Relay {
     opts: RelayOptions = {},
   ) {
     this.batchSize = opts.batchSize ?? 200;
-    this.pollMs = opts.pollMs ?? 1_000;
+    this.pollMs = opts.pollMs ?? 5_000;
     this.leaseMs = opts.leaseMs ?? 15_000;
   }
 
-  start(): void {
+  /** Starts the loop and, where the database can, listens for commits made by other replicas. */
+  async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
     this.loop = this.run();
+    this.unlisten = await this.db.listen?.('emporium_outbox', () => this.wake());
   }
 
   /** Asks for a drain now (called after a commit that wrote events). */
@@ -78,6 +81,7 @@ export class Relay {
   /** Stops the loop after one last drain, and gives up the lease so another replica takes over at once. */
   async stop(): Promise<void> {
     if (!this.loop) return;
+    await this.unlisten?.();
     this.running = false;
     this.signal?.();
     await this.loop;
