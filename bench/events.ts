@@ -47,11 +47,69 @@ interface Scenario {
   throughput: number;
 }
 
+/** One path under test: how to send event n, and what has been handled so far. */
+interface Path {
+  name: string;
+  send(n: number): Promise<void>;
+  handled(): number;
+  /** The latencies recorded since the last call, in ms. */
+  takeLatencies(): number[];
+}
+
+/** Measures a path at each fixed rate, then as fast as 32 concurrent senders go. */
+async function measure(path: Path): Promise<Scenario[]> {
+  const drained = async (target: number) => {
+    const deadline = Date.now() + 60_000;
+    while (path.handled() < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  };
+  const scenario = async (rate: number | 'max', load: () => Promise<number>): Promise<Scenario> => {
+    log(`${path.name}: ${rate === 'max' ? 'as fast as 32 concurrent senders go' : `${rate} events/s`} for ${SECONDS} s…`);
+    path.takeLatencies();
+    const before = path.handled();
+    const started = performance.now();
+    await drained(before + (await load()));
+    return { name: path.name, rate, latency: percentiles(path.takeLatencies()), throughput: ((path.handled() - before) * 1000) / (performance.now() - started) };
+  };
+  const results: Scenario[] = [];
+  for (const rate of RATES) {
+    results.push(await scenario(rate, async () => {
+      await atFixedRate(rate, SECONDS, path.send);
+      return rate * SECONDS;
+    }));
+  }
+  results.push(await scenario('max', async () => {
+    let n = 0;
+    const stopAt = performance.now() + SECONDS * 1000;
+    await Promise.all(Array.from({ length: 32 }, async () => {
+      while (performance.now() < stopAt) await path.send(n++);
+    }));
+    return n;
+  }));
+  return results;
+}
+
+/** Collects latencies and a handled count for a path. */
+function recorder() {
+  let latencies: number[] = [];
+  let handled = 0;
+  return {
+    record(latency: number | undefined) {
+      handled++;
+      if (latency !== undefined) latencies.push(latency);
+    },
+    handled: () => handled,
+    takeLatencies: () => {
+      const taken = latencies;
+      latencies = [];
+      return taken;
+    },
+  };
+}
+
 /** The platform's path: transaction with outbox row → relay → JetStream → inbox transaction. */
 async function platformRuns(namespace: string): Promise<Scenario[]> {
   const committed = new Map<string, number>();
-  let latencies: number[] = [];
-  let handled = 0;
+  const rec = recorder();
   const source = { DATABASE_URL, DATABASE_PREFIX: namespace, NATS_URL: NATS.url, EVENTS_NAMESPACE: namespace, LOG_LEVEL: 'warn' };
   const producer: ServiceDefinition = { name: 'benchsource', description: 'bench', defaultPort: 0, migrations: join(HERE, 'events/producer'), setup() {} };
   const consumer: ServiceDefinition = {
@@ -64,9 +122,8 @@ async function platformRuns(namespace: string): Promise<Scenario[]> {
         await tx.query('INSERT INTO seen (event_id) VALUES ($1)', [event.id]);
         // Timed once the inbox row and the effect have committed.
         tx.afterCommit(() => {
-          handled++;
           const at = committed.get(event.id);
-          if (at !== undefined) latencies.push(performance.now() - at);
+          rec.record(at === undefined ? undefined : performance.now() - at);
         });
       });
     },
@@ -75,41 +132,18 @@ async function platformRuns(namespace: string): Promise<Scenario[]> {
   const src: BuiltService = await buildService(producer, { source });
   await sink.start();
   await src.start();
-  const commit = async (n: number) => {
+  const send = async (n: number) => {
     const id = await src.ctx.db.transaction(async (tx) => {
       await tx.query('INSERT INTO ticks DEFAULT VALUES');
       return (await src.ctx.messaging.publish(tx, ticked, { n }, { subject: String(n) })).id;
     });
     committed.set(id, performance.now());
   };
-  const drained = async (target: number) => {
-    const deadline = Date.now() + 60_000;
-    while (handled < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  };
-  const results: Scenario[] = [];
   try {
-    await atFixedRate(100, 2, commit); // warm-up
-    await drained(200);
-    for (const rate of RATES) {
-      log(`platform: ${rate} events/s for ${SECONDS} s…`);
-      latencies = [];
-      const before = handled;
-      const started = performance.now();
-      await atFixedRate(rate, SECONDS, commit);
-      await drained(before + rate * SECONDS);
-      results.push({ name: 'outbox → relay → JetStream → inbox', rate, latency: percentiles(latencies), throughput: ((handled - before) * 1000) / (performance.now() - started) });
-    }
-    log(`platform: as fast as 32 concurrent producers go, ${SECONDS} s…`);
-    latencies = [];
-    const before = handled;
-    const started = performance.now();
-    let sent = 0;
-    const stopAt = started + SECONDS * 1000;
-    await Promise.all(Array.from({ length: 32 }, async () => {
-      while (performance.now() < stopAt) await commit(sent++);
-    }));
-    await drained(before + sent);
-    results.push({ name: 'outbox → relay → JetStream → inbox', rate: 'max', latency: percentiles(latencies), throughput: ((handled - before) * 1000) / (performance.now() - started) });
+    // Warm-up: 200 events, all handled before measuring starts.
+    await atFixedRate(100, 2, send);
+    while (rec.handled() < 200) await new Promise((r) => setTimeout(r, 20));
+    return await measure({ name: 'outbox → relay → JetStream → inbox', send, ...rec });
   } finally {
     await src.close();
     await sink.close();
@@ -117,7 +151,6 @@ async function platformRuns(namespace: string): Promise<Scenario[]> {
     await nats.deleteStream('benchsource');
     await nats.close();
   }
-  return results;
 }
 
 /** The broker floor: raw JetStream publish (with a message id) → pull consumer → ack. */
@@ -129,57 +162,30 @@ async function rawJetStream(namespace: string): Promise<Scenario[]> {
   await jsm.streams.add({ name: stream, subjects: [`${namespace}.raw.>`], storage: StorageType.File, duplicate_window: nanos(120_000) });
   await jsm.consumers.add(stream, { durable_name: 'raw', ack_policy: AckPolicy.Explicit });
   const sent = new Map<string, number>();
-  let latencies: number[] = [];
-  let received = 0;
+  const rec = recorder();
   const messages = await (await js.consumers.get(stream, 'raw')).consume({ max_messages: 256 });
   const loop = (async () => {
     for await (const m of messages) {
       const at = sent.get(m.headers?.get('Nats-Msg-Id') ?? '');
-      if (at !== undefined) latencies.push(performance.now() - at);
-      received++;
+      rec.record(at === undefined ? undefined : performance.now() - at);
       m.ack();
     }
   })();
-  const publish = async (n: number) => {
+  const send = async (n: number) => {
     const id = crypto.randomUUID();
     const h = natsHeaders();
     h.set('ce-type', 'bench.ticked');
     sent.set(id, performance.now());
     await js.publish(`${namespace}.raw.bench.ticked`, JSON.stringify({ n, padding: 'x'.repeat(300) }), { msgID: id, headers: h });
   };
-  const drained = async (target: number) => {
-    const deadline = Date.now() + 60_000;
-    while (received < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  };
-  const results: Scenario[] = [];
   try {
-    for (const rate of RATES) {
-      log(`raw JetStream: ${rate} messages/s for ${SECONDS} s…`);
-      latencies = [];
-      const before = received;
-      const started = performance.now();
-      await atFixedRate(rate, SECONDS, publish);
-      await drained(before + rate * SECONDS);
-      results.push({ name: 'raw JetStream publish → consume', rate, latency: percentiles(latencies), throughput: ((received - before) * 1000) / (performance.now() - started) });
-    }
-    log(`raw JetStream: as fast as 32 concurrent publishers go, ${SECONDS} s…`);
-    latencies = [];
-    const before = received;
-    const started = performance.now();
-    let n = 0;
-    const stopAt = started + SECONDS * 1000;
-    await Promise.all(Array.from({ length: 32 }, async () => {
-      while (performance.now() < stopAt) await publish(n++);
-    }));
-    await drained(before + n);
-    results.push({ name: 'raw JetStream publish → consume', rate: 'max', latency: percentiles(latencies), throughput: ((received - before) * 1000) / (performance.now() - started) });
+    return await measure({ name: 'raw JetStream publish → consume', send, ...rec });
   } finally {
     await messages.close();
     await loop;
     await jsm.streams.delete(stream).catch(() => {});
     await nc.drain();
   }
-  return results;
 }
 
 /**

@@ -40,6 +40,8 @@ export class Relay {
   private signal: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
+  /** Until when (by this process's clock) the lease is certainly still ours. */
+  private leaseSafeUntil = 0;
 
   constructor(
     private readonly db: Database,
@@ -88,6 +90,7 @@ export class Relay {
     this.loop = undefined;
     await this.drain().catch((err: Error) => this.log.warn({ err: err.message }, 'outbox relay: the last drain failed; the rows stay for the next start'));
     await this.db.query('DELETE FROM outbox_relay_lease WHERE name = $1 AND holder = $2', ['relay', this.holder]).catch(() => {});
+    this.leaseSafeUntil = 0;
   }
 
   private async run(): Promise<void> {
@@ -111,13 +114,20 @@ export class Relay {
     }
   }
 
+  /**
+   * Takes or renews the lease. A renewal is a write, so it is made only once half the lease has
+   * passed: under load the relay runs many rounds a second.
+   */
   private async holdsLease(): Promise<boolean> {
+    if (performance.now() < this.leaseSafeUntil) return true;
+    const askedAt = performance.now();
     const { rowCount } = await this.db.query(
       `INSERT INTO outbox_relay_lease (name, holder, expires_at) VALUES ('relay', $1, now() + make_interval(secs => $2))
        ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
        WHERE outbox_relay_lease.holder = EXCLUDED.holder OR outbox_relay_lease.expires_at < now()`,
       [this.holder, this.leaseMs / 1000],
     );
+    this.leaseSafeUntil = rowCount === 1 ? askedAt + this.leaseMs / 2 : 0;
     return rowCount === 1;
   }
 
