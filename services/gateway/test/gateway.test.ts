@@ -1,51 +1,18 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildService, type BuiltService } from '@emporium/kit';
 import { testTokens, type TestTokens } from '@emporium/testing';
 import gateway from '../src/service.ts';
-
-/** A real HTTP server standing in for a service, whose behaviour each test sets. */
-class Upstream {
-  server!: Server;
-  url!: string;
-  calls: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }> = [];
-  handler: (req: IncomingMessage, res: ServerResponse, body: string) => void = (_req, res) => res.end('{}');
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString();
-        this.calls.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-        this.handler(req, res, body);
-      });
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-  stop() {
-    this.server.closeAllConnections();
-    return new Promise((r) => this.server.close(r));
-  }
-}
-
-const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-};
+import { json, StubService } from './stub-service.ts';
 
 describe('gateway', () => {
-  let catalog: Upstream;
-  let identity: Upstream;
+  let catalog: StubService;
+  let identity: StubService;
   let tokens: TestTokens;
   let gw: BuiltService;
 
   beforeAll(async () => {
-    catalog = await new Upstream().start();
-    identity = await new Upstream().start();
+    catalog = await new StubService().start();
+    identity = await new StubService().start();
     tokens = await testTokens();
     gw = await buildService(gateway, {
       source: {
@@ -224,7 +191,7 @@ describe('gateway replicas sharing Redis', async () => {
   }
   it('share one per-IP budget, so a client cannot double it by switching replicas', async () => {
     if (reason) throw new Error(`${reason}. CI=true requires it.`);
-    const upstream = await new Upstream().start();
+    const upstream = await new StubService().start();
     upstream.handler = (_req, res) => json(res, 200, {});
     const tokens = await testTokens();
     const source = { LOG_LEVEL: 'silent', CATALOG_URL: upstream.url, IDENTITY_URL: upstream.url, REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_PER_IP: '4' };

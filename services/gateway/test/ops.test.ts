@@ -1,10 +1,10 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildService, type BuiltService } from '@emporium/kit';
 import { testTokens, type TestTokens } from '@emporium/testing';
 import gateway from '../src/service.ts';
+import { json, StubService } from './stub-service.ts';
 
 /** A request a fake service saw. */
 interface Seen {
@@ -16,27 +16,14 @@ interface Seen {
 /** What a fake service answers: a status and a JSON body. */
 type Answer = (seen: Seen) => { status: number; body: unknown };
 
-/** Starts a plain HTTP server on a free port that answers every request with `answer`. */
-async function fakeService(answer: Answer) {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const request = { method: req.method!, url: req.url!, headers: req.headers };
-    seen.push(request);
-    req.resume().on('end', () => {
-      const { status, body } = answer(request);
-      res.writeHead(status, { 'content-type': status >= 400 ? 'application/problem+json' : 'application/json' });
-      res.end(JSON.stringify(body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+/** A stand-in service that answers every request with `answer`. */
+async function fakeService(answer: Answer): Promise<StubService> {
+  const stub = await new StubService().start();
+  stub.handler = (req, res) => {
+    const { status, body } = answer({ method: req.method!, url: req.url!, headers: req.headers });
+    json(res, status, body, { 'content-type': status >= 400 ? 'application/problem+json' : 'application/json' });
   };
+  return stub;
 }
 
 const letter = (createdAt: string) => ({
@@ -78,12 +65,12 @@ describe('gateway ops routes', () => {
   });
   afterAll(async () => {
     await gw.close();
-    await catalog.close();
-    await identity.close();
+    await catalog.stop();
+    await identity.stop();
   });
 
   it('refuses anonymous callers with 401 and customers with 403, before asking any service', async () => {
-    const before = catalog.seen.length + identity.seen.length;
+    const before = catalog.calls.length + identity.calls.length;
     const anonymous = await gw.app.inject({ method: 'GET', url: '/api/v1/ops/dead-letters' });
     expect(anonymous.statusCode).toBe(401);
     expect(anonymous.headers['content-type']).toContain('application/problem+json');
@@ -91,7 +78,7 @@ describe('gateway ops routes', () => {
     expect(customer.statusCode).toBe(403);
     const replay = await gw.app.inject({ method: 'POST', url: `/api/v1/ops/dead-letters/catalog/${older.id}/replay`, headers: await tokens.auth() });
     expect(replay.statusCode).toBe(403);
-    expect(catalog.seen.length + identity.seen.length).toBe(before);
+    expect(catalog.calls.length + identity.calls.length).toBe(before);
   });
 
   it('merges every service’s dead letters newest first, and names the services without them', async () => {
@@ -104,7 +91,7 @@ describe('gateway ops routes', () => {
     expect(body.unavailable).not.toContain('catalog');
     // Each service was asked with the caller's token.
     for (const service of [catalog, identity]) {
-      const call = service.seen.at(-1)!;
+      const call = service.calls.at(-1)!;
       expect(call.url).toBe('/ops/dead-letters?includeReplayed=false&limit=100');
       expect(call.headers.authorization).toBe(admin.authorization);
     }
@@ -113,7 +100,7 @@ describe('gateway ops routes', () => {
   it('passes the query on and applies the limit to the merged list', async () => {
     const res = await gw.app.inject({ method: 'GET', url: '/api/v1/ops/dead-letters?includeReplayed=true&limit=1', headers: admin });
     expect(res.json().data.map((l: { id: string }) => l.id)).toEqual([newer.id]);
-    expect(catalog.seen.at(-1)!.url).toBe('/ops/dead-letters?includeReplayed=true&limit=1');
+    expect(catalog.calls.at(-1)!.url).toBe('/ops/dead-letters?includeReplayed=true&limit=1');
     expect((await gw.app.inject({ method: 'GET', url: '/api/v1/ops/dead-letters?limit=0', headers: admin })).statusCode).toBe(400);
   });
 
@@ -122,7 +109,7 @@ describe('gateway ops routes', () => {
     const ok = await gw.app.inject({ method: 'POST', url: `/api/v1/ops/dead-letters/catalog/${older.id}/replay`, headers: admin });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toEqual({ handled: true });
-    const call = catalog.seen.at(-1)!;
+    const call = catalog.calls.at(-1)!;
     expect(call).toMatchObject({ method: 'POST', url: `/ops/dead-letters/${older.id}/replay` });
     expect(call.headers.authorization).toBe(admin.authorization);
 
@@ -135,19 +122,19 @@ describe('gateway ops routes', () => {
   });
 
   it('answers 404 for an unknown service and 400 for a malformed id, without calling anyone', async () => {
-    const before = catalog.seen.length + identity.seen.length;
+    const before = catalog.calls.length + identity.calls.length;
     const unknown = await gw.app.inject({ method: 'POST', url: `/api/v1/ops/dead-letters/nowhere/${older.id}/replay`, headers: admin });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.headers['content-type']).toContain('application/problem+json');
     expect(unknown.json()).toMatchObject({ code: 'NOT_FOUND', detail: expect.stringContaining('nowhere') });
     const bad = await gw.app.inject({ method: 'POST', url: '/api/v1/ops/dead-letters/catalog/not-a-uuid/replay', headers: admin });
     expect(bad.statusCode).toBe(400);
-    expect(catalog.seen.length + identity.seen.length).toBe(before);
+    expect(catalog.calls.length + identity.calls.length).toBe(before);
   });
 
   it('lists a service that does not answer as unavailable', async () => {
     // identity stops answering altogether, rather than answering 404.
-    await identity.close();
+    await identity.stop();
     const res = await gw.app.inject({ method: 'GET', url: '/api/v1/ops/dead-letters', headers: admin });
     expect(res.statusCode).toBe(200);
     expect(res.json().unavailable).toContain('identity');
