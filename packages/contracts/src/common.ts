@@ -53,3 +53,29 @@ export type Problem = Static<typeof Problem>;
 /** The roles a user can hold. */
 export const Role = Type.Union([Type.Literal('customer'), Type.Literal('admin')]);
 export type Role = Static<typeof Role>;
+
+/** A two-letter ISO 3166-1 country code. */
+export const CountryCode = Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2', examples: ['US'] });
+
+const Line = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '\\S' });
+
+/** A postal address, where an order is shipped. */
+export const Address = Type.Object(
+  {
+    name: Line(200),
+    line1: Line(200),
+    line2: Type.Optional(Type.String({ maxLength: 200 })),
+    city: Line(100),
+    postalCode: Type.String({ minLength: 2, maxLength: 16, pattern: '^[A-Za-z0-9][A-Za-z0-9 -]*$' }),
+    country: CountryCode,
+  },
+  { additionalProperties: false },
+);
+export type Address = Static<typeof Address>;
+
+/** How many of one product: an order line or a reservation line. */
+export const ItemQuantity = Type.Object(
+  { productId: Id, quantity: Type.Integer({ minimum: 1, maximum: 1_000 }) },
+  { additionalProperties: false },
+);
+export type ItemQuantity = Static<typeof ItemQuantity>;

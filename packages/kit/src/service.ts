@@ -34,6 +34,7 @@ import { Messaging } from './messaging/messaging.ts';
 import { opsRoutes } from './messaging/ops.routes.ts';
 import { NatsTransport } from './messaging/nats.ts';
 import type { Transport } from './messaging/transport.ts';
+import { Background, type BackgroundTask } from './background.ts';
 
 /** The kit's own tables (outbox, inbox, dead letters), recorded apart from the service's migrations. */
 const KIT_MIGRATIONS = fileURLToPath(new URL('./messaging/migrations/', import.meta.url));
@@ -69,6 +70,11 @@ export interface ServiceContext<S extends SettingsSpec = SettingsSpec> {
   addReadinessCheck(name: string, check: ReadinessCheck): void;
   /** Runs `fn` when the service closes, before the database closes. */
   onClose(fn: () => Promise<void> | void): void;
+  /**
+   * Periodic work that runs from `start()` until close, every `intervalMs` or when woken; one
+   * round at a time. It must be safe in several replicas at once.
+   */
+  background(name: string, intervalMs: number, round: () => Promise<unknown>): BackgroundTask;
 }
 
 /** Everything a service declares about itself, in one place. */
@@ -224,6 +230,7 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
     checks.set('broker', () => transport.ping());
   }
   let closing = false;
+  const background = new Background(log);
 
   const nearestHopOnly = (_address: string, hop: number) => hop === 0;
   const trustProxy = def.trustProxy ? def.trustProxy(settings) : nearestHopOnly;
@@ -299,6 +306,7 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
     },
     addReadinessCheck: (name, check) => void checks.set(name, check),
     onClose: (fn) => void closers.push(fn),
+    background: (name, intervalMs, round) => background.add(name, intervalMs, round),
   };
 
   const hidden = { schema: { hide: true } };
@@ -328,6 +336,7 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
 
   const release = async () => {
     await app.close();
+    await background.stop();
     // After the last request: its events are committed, and the relay's final round sends them.
     await messaging?.stop();
     for (const fn of closers.reverse()) await fn();
@@ -349,7 +358,10 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
     async listen(port = settings.PORT) {
       return app.listen({ port, host: settings.HOST });
     },
-    start: async () => messaging?.start(),
+    async start() {
+      await messaging?.start();
+      background.start();
+    },
     async close() {
       closing = true;
       await release();

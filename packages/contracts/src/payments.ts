@@ -1,0 +1,150 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Id, Money, Page, PageQuery } from './common.ts';
+import { defineEvent } from './events.ts';
+
+/** A card number: 12 to 19 digits, no spaces. In this platform only test cards exist. */
+export const CardNumber = Type.String({ pattern: '^[0-9]{12,19}$', description: 'Digits only. Test cards: 4242424242424242 approved, 4000000000000002 declined, 4000000000009995 insufficient funds, 4000000000000119 provider timeout.', examples: ['4242424242424242'] });
+
+/** Where a payment stands. */
+export const PAYMENT_STATUSES = ['pending', 'authorized', 'declined', 'captured', 'voided', 'refunded'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+export const PaymentStatusSchema = Type.Unsafe<PaymentStatus>({ type: 'string', enum: [...PAYMENT_STATUSES] });
+
+/** Why the provider refused a card. */
+export const DeclineCode = Type.Union([Type.Literal('card_declined'), Type.Literal('insufficient_funds'), Type.Literal('provider_unavailable')]);
+export type DeclineCode = Static<typeof DeclineCode>;
+
+/** A payment for one order, as its owner and admins see it. */
+export const Payment = Type.Object({
+  id: Id,
+  orderId: Id,
+  userId: Id,
+  amount: Money,
+  status: PaymentStatusSchema,
+  cardLast4: Type.String(),
+  declineCode: Type.Union([DeclineCode, Type.Null()]),
+  /** The provider's reference for the authorization, once there is one. */
+  providerReference: Type.Union([Type.String(), Type.Null()]),
+  refundedAmount: Money,
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+export type Payment = Static<typeof Payment>;
+
+export const PaymentPage = Page(Payment);
+export type PaymentPage = Static<typeof PaymentPage>;
+
+/** `GET /payments` query: an order's payments (admins may list all). */
+export const PaymentQuery = Type.Object({
+  orderId: Type.Optional(Id),
+  page: Type.Optional(PageQuery.page),
+  limit: Type.Optional(PageQuery.limit),
+});
+export type PaymentQuery = Static<typeof PaymentQuery>;
+
+export const PaymentParams = Type.Object({ id: Id });
+
+/** `POST /payments/:id/refund` body: an optional reason, kept with the refund. */
+export const RefundBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
+export type RefundBody = Static<typeof RefundBody>;
+
+const commandDelivery = 'at least once; handled once per order (payments deduplicates by event id, and the provider by idempotency key)';
+const eventDelivery = 'at least once; in order per subject; consumers deduplicate by event id';
+const reason = Type.String({ maxLength: 500 });
+
+// Commands. The orders service's checkout saga sends them; payments handles them.
+
+/** Authorize the order's total on the card. The card number stands in for a provider token. */
+export const authorizePayment = defineEvent({
+  type: 'payment.authorize',
+  version: 1,
+  producer: 'orders',
+  subject: 'the order id',
+  description: "A command from the checkout saga: authorize the order's total on the card (a test card; a real deployment sends a provider token).",
+  delivery: commandDelivery,
+  schema: Type.Object({ orderId: Id, userId: Id, amount: Money, cardNumber: CardNumber }, { additionalProperties: false }),
+});
+
+/** Capture the order's authorized payment. */
+export const capturePayment = defineEvent({
+  type: 'payment.capture',
+  version: 1,
+  producer: 'orders',
+  subject: 'the order id',
+  description: "A command from the checkout saga: capture the order's authorized payment.",
+  delivery: commandDelivery,
+  schema: Type.Object({ orderId: Id, amount: Money }, { additionalProperties: false }),
+});
+
+/**
+ * Undo the order's payment, whatever state it reached: a pending authorization is abandoned, an
+ * authorized one voided, a captured one refunded. Nothing to undo is not an error.
+ */
+export const cancelPayment = defineEvent({
+  type: 'payment.cancel',
+  version: 1,
+  producer: 'orders',
+  subject: 'the order id',
+  description: "A command from the checkout saga: leave no charge for the order (void an authorization, refund a capture, abandon a pending one).",
+  delivery: commandDelivery,
+  schema: Type.Object({ orderId: Id, reason }, { additionalProperties: false }),
+});
+
+// Events. Payments publishes them through its outbox, in the transaction that changes the payment.
+
+const paymentFacts = { orderId: Id, paymentId: Id, amount: Money };
+
+export const paymentAuthorized = defineEvent({
+  type: 'payment.authorized',
+  version: 1,
+  producer: 'payments',
+  subject: 'the order id',
+  description: "The provider authorized the order's total on the card.",
+  delivery: eventDelivery,
+  schema: Type.Object({ ...paymentFacts, providerReference: Type.String() }, { additionalProperties: false }),
+});
+
+export const paymentDeclined = defineEvent({
+  type: 'payment.declined',
+  version: 1,
+  producer: 'payments',
+  subject: 'the order id',
+  description: 'The provider refused the card, with the reason.',
+  delivery: eventDelivery,
+  schema: Type.Object({ ...paymentFacts, code: DeclineCode, message: reason }, { additionalProperties: false }),
+});
+
+export const paymentCaptured = defineEvent({
+  type: 'payment.captured',
+  version: 1,
+  producer: 'payments',
+  subject: 'the order id',
+  description: 'The authorized amount was captured: the customer is charged.',
+  delivery: eventDelivery,
+  schema: Type.Object(paymentFacts, { additionalProperties: false }),
+});
+
+export const paymentVoided = defineEvent({
+  type: 'payment.voided',
+  version: 1,
+  producer: 'payments',
+  subject: 'the order id',
+  description: 'An authorization (or an abandoned pending one) was voided: the customer is not charged.',
+  delivery: eventDelivery,
+  schema: Type.Object({ ...paymentFacts, reason }, { additionalProperties: false }),
+});
+
+export const paymentRefunded = defineEvent({
+  type: 'payment.refunded',
+  version: 1,
+  producer: 'payments',
+  subject: 'the order id',
+  description: 'A captured payment was refunded in full, on a saga command or by an admin.',
+  delivery: eventDelivery,
+  schema: Type.Object({ ...paymentFacts, reason, byAdmin: Type.Boolean() }, { additionalProperties: false }),
+});
+
+/** Every event payments publishes. */
+export const paymentEvents = { paymentAuthorized, paymentDeclined, paymentCaptured, paymentVoided, paymentRefunded } as const;
+/** The commands payments accepts from the checkout saga. */
+export const paymentCommands = { authorizePayment, capturePayment, cancelPayment } as const;
