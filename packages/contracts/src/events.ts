@@ -59,6 +59,7 @@ export interface CloudEvent<T = unknown> {
 // TypeBox's Value refuses formats it has not been told about. Register the ones event schemas
 // use, with the rules of ajv-formats' default ("fast") mode, which the HTTP layer validates with.
 const FORMATS: Record<string, RegExp> = {
+  date: /^\d\d\d\d-[0-1]\d-[0-3]\d$/,
   'date-time': /^\d\d\d\d-[0-1]\d-[0-3]\d[t\s](?:[0-2]\d:[0-5]\d:[0-5]\d|23:59:60)(?:\.\d+)?(?:z|[+-]\d\d(?::?\d\d)?)$/i,
   email: /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i,
   uuid: /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i,

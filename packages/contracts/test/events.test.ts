@@ -4,6 +4,10 @@ import { productCreated, productDeleted, productUpdated, catalogEvents } from '.
 import { checkEvent, CloudEventSchema, dataschemaOf, defineEvent, type CloudEvent, type EventData } from '../src/events.ts';
 import { identityEvents, userRegistered } from '../src/identity.ts';
 import { ALL_EVENTS, findEvent } from '../src/registry.ts';
+import { inventoryCommands, inventoryEvents } from '../src/inventory.ts';
+import { orderEvents, orderPlaced } from '../src/orders.ts';
+import { paymentCommands, paymentEvents } from '../src/payments.ts';
+import { shippingCommands, shippingEvents } from '../src/shipping.ts';
 import { Value } from '@sinclair/typebox/value';
 
 const productId = '3f1c2a9e-5b7d-4e8f-9a01-23456789abcd';
@@ -140,10 +144,23 @@ describe('defineEvent', () => {
 
 describe('registry', () => {
   it('holds every declared event exactly once', () => {
-    const declared = [...Object.values(catalogEvents), ...Object.values(identityEvents)];
+    const declared = [
+      ...Object.values(catalogEvents),
+      ...Object.values(identityEvents),
+      ...Object.values(inventoryEvents),
+      ...Object.values(inventoryCommands),
+      ...Object.values(orderEvents),
+      ...Object.values(paymentEvents),
+      ...Object.values(paymentCommands),
+      ...Object.values(shippingEvents),
+      ...Object.values(shippingCommands),
+    ];
     expect(ALL_EVENTS).toHaveLength(declared.length);
     for (const def of declared) expect(ALL_EVENTS.filter((e) => e === def)).toHaveLength(1);
-    expect(ALL_EVENTS.map((e) => e.type).sort()).toEqual(['product.created', 'product.deleted', 'product.updated', 'user.registered']);
+    expect(ALL_EVENTS.filter((e) => e.producer === 'orders').map((e) => e.type).sort()).toEqual([
+      'inventory.commit', 'inventory.release', 'inventory.reserve', 'order.cancelled', 'order.confirmed', 'order.delivered', 'order.placed', 'order.shipped',
+      'payment.authorize', 'payment.cancel', 'payment.capture', 'shipment.cancel', 'shipment.schedule',
+    ]);
   });
 
   it('never gives two events the same type', () => {
@@ -154,7 +171,8 @@ describe('registry', () => {
   it('finds an event by its type', () => {
     expect(findEvent('product.updated')).toBe(productUpdated);
     expect(findEvent('user.registered')).toBe(userRegistered);
-    expect(findEvent('order.placed')).toBeUndefined();
+    expect(findEvent('order.placed')).toBe(orderPlaced);
+    expect(findEvent('order.paid')).toBeUndefined();
   });
 
   it('declares each event with its producer, versioned schema and delivery guarantee', () => {

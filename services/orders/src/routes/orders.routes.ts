@@ -1,0 +1,148 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { errors, mayAccess, requireUser, type Caller, type Database, type Messaging, type ServiceApp, type TokenVerifier, type Upstream } from '@emporium/kit';
+import { pagination, type ItemQuantity } from '@emporium/contracts/common';
+import type { Cart } from '@emporium/contracts/cart';
+import { CancelOrderBody, Order, OrderPage, OrderParams, OrderQuery, PlacedOrder, PlaceOrderBody, PlaceOrderHeaders, orderPlaced, type OrderStatus } from '@emporium/contracts/orders';
+import { historyOf } from '../db/history.repository.ts';
+import { claimIdempotencyKey, findIdempotencyKey, findOrder, insertOrder, listOrders, publicOrder, type ClaimedKey } from '../db/orders.repository.ts';
+import { findOrderable } from '../db/products.repository.ts';
+import { isCancellable } from '../domain/order-status.ts';
+import { mergeLines, priceLines } from '../domain/pricing.ts';
+import { ordersErrors } from '../errors.ts';
+import type { SagaOrchestrator } from '../sagas/orchestrator.ts';
+import type { CheckoutData } from '../sagas/place-order/index.ts';
+import { bearer, problems } from './schemas.ts';
+
+/** What the order routes need. */
+export interface OrderRouteOptions {
+  db: Database;
+  verifier: TokenVerifier;
+  messaging: Messaging;
+  saga: SagaOrchestrator<CheckoutData>;
+  cart: Upstream;
+}
+
+const tags = ['orders'];
+
+/** The caller's order, or 404 for an order that does not exist or is someone else's (I7: no hint that it exists). */
+export async function ownOrder(db: Database, caller: Caller, id: string) {
+  const order = await findOrder(db, id);
+  if (!order || !mayAccess(caller, order.userId)) throw ordersErrors.ORDERS_NOT_FOUND(`There is no order ${id}.`);
+  return order;
+}
+
+/** The caller's cart, as the cart service prices it, asked for with the caller's own token. */
+async function cartItems(cart: Upstream, authorization: string): Promise<ItemQuantity[]> {
+  const res = await cart.json<Cart>({ method: 'GET', path: '/cart', headers: { authorization } });
+  if (res.status !== 200) throw errors.BAD_GATEWAY(`The cart service answered ${res.status}.`);
+  return res.body.items.map(({ productId, quantity }) => ({ productId, quantity }));
+}
+
+/** `/orders`: place, list, read and cancel orders. */
+export async function orderRoutes(app: ServiceApp, { db, verifier, messaging, saga, cart }: OrderRouteOptions): Promise<void> {
+  const user = requireUser(verifier);
+
+  app.post('/orders', {
+    preHandler: user,
+    schema: {
+      tags,
+      summary: 'Place an order: the given items, or the cart. Checkout runs after the answer.',
+      security: bearer,
+      headers: PlaceOrderHeaders,
+      body: PlaceOrderBody,
+      response: { 202: PlacedOrder, ...problems(400, 401, 422, 503) },
+    },
+  }, async (request, reply) => {
+    const caller = request.caller!;
+    const key = request.headers['idempotency-key'];
+    const body = request.body;
+    const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    const answer = (id: string, status: OrderStatus) => reply.code(202).header('location', `/orders/${id}`).send({ id, status });
+    const repeat = async (earlier: ClaimedKey) => {
+      if (earlier.requestHash !== requestHash) throw ordersErrors.ORDERS_IDEMPOTENCY_KEY_REUSED('This Idempotency-Key was already used for an order with a different body.');
+      const order = (await findOrder(db, earlier.orderId))!;
+      return answer(order.id, order.status);
+    };
+
+    // A retry is answered before anything else happens, without asking the cart again.
+    const known = await findIdempotencyKey(db, caller.id, key);
+    if (known) return repeat(known);
+
+    const fromCart = body.items === undefined;
+    const wanted = mergeLines(fromCart ? await cartItems(cart, request.headers.authorization!) : body.items!);
+    if (!wanted.length) throw ordersErrors.ORDERS_EMPTY_CART('Your cart is empty: add items first, or send them in `items`.');
+    const priced = priceLines(wanted, await findOrderable(db, wanted.map((i) => i.productId)));
+    if ('kind' in priced) {
+      if (priced.kind === 'unknown') throw ordersErrors.ORDERS_UNKNOWN_PRODUCT(`These products cannot be ordered (unknown or no longer sold): ${priced.productIds.join(', ')}.`);
+      if (priced.kind === 'quantity') throw ordersErrors.ORDERS_UNKNOWN_PRODUCT(`At most 1000 of one product per order: ${priced.productIds.join(', ')}.`);
+      throw ordersErrors.ORDERS_CURRENCY_MISMATCH(`The products are priced in ${priced.currencies.join(' and ')}; order them separately.`);
+    }
+
+    const id = randomUUID();
+    const placed = await db.transaction(async (tx) => {
+      const earlier = await claimIdempotencyKey(tx, { userId: caller.id, key, requestHash, orderId: id });
+      if (earlier) return earlier;
+      await insertOrder(tx, { id, userId: caller.id, email: caller.email, items: priced.lines, total: priced.total, shippingAddress: body.shippingAddress, cardLast4: body.payment.cardNumber.slice(-4), fromCart });
+      await messaging.publish(tx, orderPlaced, { orderId: id, userId: caller.id, email: caller.email, items: wanted, total: priced.total }, { subject: id });
+      await saga.start(tx, id, { userId: caller.id, items: wanted, amount: priced.total, address: body.shippingAddress, cardNumber: body.payment.cardNumber });
+      return undefined;
+    });
+    if (placed) return repeat(placed);
+    return answer(id, 'PENDING');
+  });
+
+  app.get('/orders', {
+    preHandler: user,
+    schema: {
+      tags,
+      summary: "The caller's orders, newest first (admins: everyone's, by user or status)",
+      security: bearer,
+      querystring: OrderQuery,
+      response: { 200: OrderPage, ...problems(400, 401) },
+    },
+  }, async (request) => {
+    const caller = request.caller!;
+    const { status, userId, page = 1, limit = 20 } = request.query;
+    const admin = caller.roles.includes('admin');
+    const { items, total } = await listOrders(db, { userId: admin ? userId : caller.id, status, limit, offset: (page - 1) * limit });
+    return { data: items.map((o) => publicOrder(o)), pagination: pagination(page, limit, total) };
+  });
+
+  app.get('/orders/:id', {
+    preHandler: user,
+    schema: {
+      tags,
+      summary: 'One order, with its status history',
+      security: bearer,
+      params: OrderParams,
+      response: { 200: Order, ...problems(400, 401, 404) },
+    },
+  }, async (request) => {
+    const order = await ownOrder(db, request.caller!, request.params.id);
+    return { ...publicOrder(order), history: await historyOf(db, order.id) };
+  });
+
+  app.post('/orders/:id/cancel', {
+    // The body is optional: a bare POST cancels without a reason.
+    preValidation: async (request) => {
+      request.body ??= {};
+    },
+    preHandler: user,
+    schema: {
+      tags,
+      summary: 'Cancel an order before it is dispatched: the stock returns and any payment is refunded',
+      security: bearer,
+      params: OrderParams,
+      body: CancelOrderBody,
+      response: { 202: PlacedOrder, ...problems(400, 401, 404, 409) },
+    },
+  }, async (request, reply) => {
+    const caller = request.caller!;
+    const order = await ownOrder(db, caller, request.params.id);
+    if (!isCancellable(order.status)) throw ordersErrors.ORDERS_NOT_CANCELLABLE(`The order is ${order.status}: it can no longer be cancelled.`);
+    const by = caller.id === order.userId ? 'the customer' : 'an admin';
+    const reason = request.body?.reason ? `cancelled by ${by}: ${request.body.reason}` : `cancelled by ${by}`;
+    await db.transaction((tx) => saga.compensate(tx, order.id, reason));
+    return reply.code(202).send({ id: order.id, status: order.status });
+  });
+}

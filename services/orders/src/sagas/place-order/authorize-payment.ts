@@ -1,0 +1,25 @@
+import { authorizePayment as authorizeCommand, cancelPayment, paymentAuthorized, paymentDeclined, paymentRefunded, paymentVoided } from '@emporium/contracts/payments';
+import { reply, type SagaStep } from '../orchestrator.ts';
+import type { CheckoutData } from './data.ts';
+
+/** Step 2: authorize the total on the card. Undone by cancelling the payment (void, or refund once captured). */
+export const authorizePayment: SagaStep<CheckoutData> = {
+  id: 'authorize-payment',
+  timeoutReason: 'the payment provider did not answer in time',
+  invoke: ({ saga, send }) =>
+    send(authorizeCommand, { orderId: saga.orderId, userId: saga.data.userId, amount: saga.data.amount, cardNumber: saga.data.cardNumber ?? '' }),
+  compensate: ({ saga, send }, reason) => send(cancelPayment, { orderId: saga.orderId, reason }),
+};
+
+const declineReasons = {
+  card_declined: 'payment declined: the card was declined',
+  insufficient_funds: 'payment declined: insufficient funds',
+  provider_unavailable: 'payment failed: the payment provider is unavailable',
+} as const;
+
+export const authorizePaymentReplies = [
+  reply<CheckoutData, typeof paymentAuthorized>({ event: paymentAuthorized, step: authorizePayment.id, kind: 'succeeded', data: (e) => ({ paymentId: e.paymentId }) }),
+  reply<CheckoutData, typeof paymentDeclined>({ event: paymentDeclined, step: authorizePayment.id, kind: 'failed', reason: (e) => declineReasons[e.code] }),
+  reply<CheckoutData, typeof paymentVoided>({ event: paymentVoided, step: authorizePayment.id, kind: 'compensated', reason: (e) => `payment voided: ${e.reason}` }),
+  reply<CheckoutData, typeof paymentRefunded>({ event: paymentRefunded, step: authorizePayment.id, kind: 'compensated', reason: (e) => (e.byAdmin ? `refunded by an admin${e.reason ? `: ${e.reason}` : ''}` : e.reason) }),
+];

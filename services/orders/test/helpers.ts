@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { buildService, InProcessTransport, type BuiltService } from '@emporium/kit';
+import { cloudEvent, deliver, testTokens, type DatabaseKind } from '@emporium/testing';
+import { productCreated } from '@emporium/contracts/catalog';
+import type { EventData, EventDefinition } from '@emporium/contracts/events';
+import type { Order } from '@emporium/contracts/orders';
+import service from '../src/service.ts';
+
+/** A shipping address that every test may use. */
+export const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
+export const APPROVED_CARD = '4242424242424242';
+
+/** An orders service on a fresh database, fed replies as the participants would send them. */
+export interface Orders {
+  built: BuiltService;
+  /** A bearer header for `userId` (a customer unless `roles` says otherwise). */
+  auth(userId: string, roles?: string[]): Promise<{ authorization: string }>;
+  /** Delivers an event of `definition` (about `subject`) as its producer's relay would. */
+  send<E extends EventDefinition>(definition: E, data: EventData<E>, subject?: string): Promise<void>;
+  /** Makes a product orderable at `amount` cents, as catalog's product.created would. */
+  product(name: string, amount: number): Promise<string>;
+  /** POST /orders as `userId` for `items`; returns the response. */
+  place(userId: string, items: Array<{ productId: string; quantity: number }>, opts?: { key?: string; card?: string }): Promise<{ statusCode: number; body: { id: string; status: string } & Record<string, unknown> }>;
+  /** GET /orders/:id as `userId` (an admin when `admin`). */
+  order(id: string, userId: string, admin?: boolean): Promise<Order>;
+  /** The commands and events orders published for `orderId`, oldest first: [type, data]. */
+  published(orderId: string): Promise<Array<[string, Record<string, unknown>]>>;
+  /** The types of what orders published for `orderId`, oldest first. */
+  types(orderId: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** Builds and starts the orders service with `settings` on `kind`'s database. */
+export async function startOrders(kind: DatabaseKind, settings: Record<string, string> = {}): Promise<Orders> {
+  const { db, close: closeDb } = await kind.open('orders');
+  const tokens = await testTokens();
+  const transport = new InProcessTransport();
+  const built = await buildService(service, {
+    source: { LOG_LEVEL: 'silent', SAGA_STEP_TIMEOUT_MS: '60000', SAGA_COMPENSATION_TIMEOUT_MS: '60000', OUTBOX_POLL_MS: '100', CART_URL: 'http://127.0.0.1:9', ...settings },
+    db,
+    verifier: tokens.verifier,
+    transport,
+  });
+  await built.start();
+  const auth = (userId: string, roles?: string[]) => tokens.auth({ id: userId, email: `${userId}@example.com`, ...(roles ? { roles } : {}) });
+  const send: Orders['send'] = (definition, data, subject) => deliver(transport, cloudEvent(definition, data, subject ?? String((data as { orderId?: string; productId?: string }).orderId ?? (data as { productId?: string }).productId)));
+  const published = async (orderId: string) => {
+    const { rows } = await built.ctx.db.query<{ type: string; envelope: { data: Record<string, unknown> } | string }>('SELECT type, envelope FROM outbox WHERE subject = $1 ORDER BY seq', [orderId]);
+    return rows.map((r) => [r.type, (typeof r.envelope === 'string' ? JSON.parse(r.envelope) : r.envelope).data] as [string, Record<string, unknown>]);
+  };
+  return {
+    built,
+    auth,
+    send,
+    async product(name, amount) {
+      const productId = randomUUID();
+      await send(productCreated, { productId, sku: `SKU-${productId.slice(0, 8)}`, name, price: { amount, currency: 'USD' }, category: 'misc', initialStock: 10 });
+      return productId;
+    },
+    async place(userId, items, opts = {}) {
+      const res = await built.app.inject({
+        method: 'POST',
+        url: '/orders',
+        headers: { ...(await auth(userId)), 'idempotency-key': opts.key ?? randomUUID() },
+        payload: { items, shippingAddress: ADDRESS, payment: { cardNumber: opts.card ?? APPROVED_CARD } },
+      });
+      return { statusCode: res.statusCode, body: res.json() };
+    },
+    async order(id, userId, admin = false) {
+      const res = await built.app.inject({ method: 'GET', url: `/orders/${id}`, headers: await auth(userId, admin ? ['admin'] : undefined) });
+      if (res.statusCode !== 200) throw new Error(`GET /orders/${id}: ${res.statusCode} ${res.body}`);
+      return res.json();
+    },
+    published,
+    types: async (orderId) => (await published(orderId)).map(([type]) => type),
+    async close() {
+      await built.close();
+      await transport.close();
+      await closeDb();
+    },
+  };
+}
