@@ -7,7 +7,8 @@ import { ShipmentStatusSchema } from './shipping.ts';
 /** Where an order stands: PENDING → CONFIRMED → SHIPPED → DELIVERED, or → CANCELLED. */
 export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
-export const OrderStatusSchema = Type.Unsafe<OrderStatus>({ type: 'string', enum: [...ORDER_STATUSES] });
+/** A union of literals rather than an enum: consumers check events with TypeBox's Value, which cannot check a Type.Unsafe. */
+export const OrderStatusSchema = Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)));
 
 /** One line of an order, priced when the order was placed. */
 export const OrderLine = Type.Object({
@@ -87,7 +88,7 @@ export const CancelOrderBody = Type.Object({ reason: Type.Optional(Type.String({
 
 export const SAGA_STATUSES = ['RUNNING', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'FAILED'] as const;
 export type SagaStatus = (typeof SAGA_STATUSES)[number];
-export const SagaStatusSchema = Type.Unsafe<SagaStatus>({ type: 'string', enum: [...SAGA_STATUSES] });
+export const SagaStatusSchema = Type.Union(SAGA_STATUSES.map((s) => Type.Literal(s)));
 
 /** One thing that happened to a saga: a step invoked, answered, timed out, compensated. */
 export const SagaEntry = Type.Object({

@@ -8,7 +8,7 @@ export const CardNumber = Type.String({ pattern: '^[0-9]{12,19}$', description: 
 /** Where a payment stands. */
 export const PAYMENT_STATUSES = ['pending', 'authorized', 'declined', 'captured', 'voided', 'refunded'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
-export const PaymentStatusSchema = Type.Unsafe<PaymentStatus>({ type: 'string', enum: [...PAYMENT_STATUSES] });
+export const PaymentStatusSchema = Type.Union(PAYMENT_STATUSES.map((s) => Type.Literal(s)));
 
 /** Why the provider refused a card. */
 export const DeclineCode = Type.Union([Type.Literal('card_declined'), Type.Literal('insufficient_funds'), Type.Literal('provider_unavailable')]);

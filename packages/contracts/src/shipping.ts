@@ -5,7 +5,7 @@ import { defineEvent } from './events.ts';
 /** Where a shipment stands. */
 export const SHIPMENT_STATUSES = ['scheduled', 'dispatched', 'delivered', 'cancelled'] as const;
 export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
-export const ShipmentStatusSchema = Type.Unsafe<ShipmentStatus>({ type: 'string', enum: [...SHIPMENT_STATUSES] });
+export const ShipmentStatusSchema = Type.Union(SHIPMENT_STATUSES.map((s) => Type.Literal(s)));
 
 /** A shipping speed. */
 export const ShippingService = Type.Union([Type.Literal('standard'), Type.Literal('express')]);

@@ -164,3 +164,12 @@ export async function deleteProduct(q: Queryable, id: string): Promise<boolean> 
   const { rows } = await q.query('DELETE FROM products WHERE id = $1 RETURNING id', [id]);
   return rows.length > 0;
 }
+
+/**
+ * Sets the copy of a product's available stock that inventory announced; false when the
+ * product is unknown (deleted, or not ours). The product's own `updated_at` stays: its fields did not change.
+ */
+export async function setStockAvailable(q: Queryable, id: string, available: number): Promise<boolean> {
+  const { rowCount } = await q.query('UPDATE products SET stock_available = $2 WHERE id = $1', [id, available]);
+  return rowCount > 0;
+}

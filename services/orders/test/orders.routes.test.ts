@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { describeOnDatabases } from '@emporium/testing';
+import { inventoryReservationFailed } from '@emporium/contracts/inventory';
+import { productDeleted, productUpdated } from '@emporium/contracts/catalog';
+import { ADDRESS, startOrders, type Orders } from './helpers.ts';
+
+describeOnDatabases('orders: the API', (kind) => {
+  let o: Orders;
+  let kettle: string;
+  beforeAll(async () => {
+    o = await startOrders(kind);
+    kettle = await o.product('Kettle', 2_500);
+  });
+  afterAll(() => o.close());
+
+  const post = async (userId: string, payload: unknown, headers: Record<string, string> = { 'idempotency-key': randomUUID() }) =>
+    o.built.app.inject({ method: 'POST', url: '/orders', headers: { ...(await o.auth(userId)), ...headers }, payload: payload as object });
+  const body = (items: unknown = [{ productId: kettle, quantity: 1 }]) => ({ items, shippingAddress: ADDRESS, payment: { cardNumber: '4242424242424242' } });
+  const orderCount = async () => Number((await o.built.ctx.db.query<{ n: string }>('SELECT count(*) AS n FROM orders')).rows[0]!.n);
+
+  it('returns the same order for the same Idempotency-Key, one after the other and at once (I6)', async () => {
+    const userId = randomUUID();
+    const key = randomUUID();
+    const first = await o.place(userId, [{ productId: kettle, quantity: 2 }], { key });
+    const second = await o.place(userId, [{ productId: kettle, quantity: 2 }], { key });
+    expect(first.statusCode).toBe(202);
+    expect(second.statusCode).toBe(202);
+    expect(second.body.id).toBe(first.body.id);
+
+    const racingKey = randomUUID();
+    const before = await orderCount();
+    const racing = await Promise.all(Array.from({ length: 5 }, () => o.place(userId, [{ productId: kettle, quantity: 1 }], { key: racingKey })));
+    expect(racing.map((r) => r.statusCode)).toEqual([202, 202, 202, 202, 202]);
+    expect(new Set(racing.map((r) => r.body.id)).size).toBe(1);
+    expect(await orderCount()).toBe(before + 1);
+    expect(await o.types(racing[0]!.body.id)).toEqual(['order.placed', 'inventory.reserve']);
+  });
+
+  it('refuses a key reused for a different order, and a missing key', async () => {
+    const userId = randomUUID();
+    const key = randomUUID();
+    await o.place(userId, [{ productId: kettle, quantity: 1 }], { key });
+    const other = await o.place(userId, [{ productId: kettle, quantity: 3 }], { key });
+    expect(other.statusCode).toBe(422);
+    expect(other.body.code).toBe('ORDERS_IDEMPOTENCY_KEY_REUSED');
+    const before = await orderCount();
+    const missing = await post(userId, body(), {});
+    expect(missing.statusCode).toBe(400);
+    expect(missing.headers['content-type']).toContain('application/problem+json');
+    expect(missing.json().detail).toMatch(/idempotency-key/i);
+    expect(await orderCount()).toBe(before);
+  });
+
+  it('answers bad input with a 4xx problem and writes nothing', async () => {
+    const userId = randomUUID();
+    const before = await orderCount();
+    const cases: Array<[unknown, number]> = [
+      [body([]), 400],
+      [body([{ productId: kettle, quantity: 0 }]), 400],
+      [body([{ productId: 'not-a-uuid', quantity: 1 }]), 400],
+      [{ ...body(), payment: { cardNumber: '4242 4242' } }, 400],
+      [{ ...body(), shippingAddress: { ...ADDRESS, country: 'Britain' } }, 400],
+      [{ ...body(), extra: true }, 400],
+      [body([{ productId: randomUUID(), quantity: 1 }]), 422],
+    ];
+    for (const [payload, status] of cases) {
+      const res = await post(userId, payload);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(status);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    }
+    const malformed = await o.built.app.inject({ method: 'POST', url: '/orders', headers: { ...(await o.auth(userId)), 'idempotency-key': randomUUID(), 'content-type': 'application/json' }, payload: '{"items":' });
+    expect(malformed.statusCode).toBe(400);
+    const anonymous = await o.built.app.inject({ method: 'POST', url: '/orders', headers: { 'idempotency-key': randomUUID() }, payload: body() });
+    expect(anonymous.statusCode).toBe(401);
+    expect(await orderCount()).toBe(before);
+    expect((await o.built.app.inject({ method: 'GET', url: '/orders/nope', headers: await o.auth(userId) })).statusCode).toBe(400);
+  });
+
+  it('prices from the latest catalog event and refuses deleted products', async () => {
+    const userId = randomUUID();
+    const lamp = await o.product('Lamp', 1_000);
+    await o.send(productUpdated, { productId: lamp, sku: 'LAMP-1', name: 'Desk lamp', price: { amount: 1_250, currency: 'USD' }, category: 'misc' });
+    const placed = await o.place(userId, [{ productId: lamp, quantity: 2 }]);
+    const order = await o.order(placed.body.id, userId);
+    expect(order.items[0]).toMatchObject({ name: 'Desk lamp', unitPrice: { amount: 1_250 }, lineTotal: { amount: 2_500 } });
+    await o.send(productDeleted, { productId: lamp });
+    const refused = await o.place(userId, [{ productId: lamp, quantity: 1 }]);
+    expect(refused.statusCode).toBe(422);
+    expect(refused.body.code).toBe('ORDERS_UNKNOWN_PRODUCT');
+  });
+
+  it("never shows or lets anyone act on another customer's order (I7); admins see all", async () => {
+    const alice = randomUUID();
+    const bob = randomUUID();
+    const { body: mine } = await o.place(alice, [{ productId: kettle, quantity: 1 }]);
+    const asBob = await o.built.app.inject({ method: 'GET', url: `/orders/${mine.id}`, headers: await o.auth(bob) });
+    expect(asBob.statusCode).toBe(404);
+    const bobsList = await o.built.app.inject({ method: 'GET', url: `/orders?userId=${alice}`, headers: await o.auth(bob) });
+    expect(bobsList.json().data).toEqual([]);
+    const stream = await o.built.app.inject({ method: 'GET', url: `/orders/${mine.id}/events`, headers: await o.auth(bob) });
+    expect(stream.statusCode).toBe(404);
+    const aliceList = await o.built.app.inject({ method: 'GET', url: '/orders', headers: await o.auth(alice) });
+    expect(aliceList.json().data.map((x: { id: string }) => x.id)).toEqual([mine.id]);
+    const admin = await o.built.app.inject({ method: 'GET', url: `/orders?userId=${alice}`, headers: await o.auth(randomUUID(), ['admin']) });
+    expect(admin.json().data.map((x: { id: string }) => x.id)).toEqual([mine.id]);
+    expect((await o.order(mine.id, randomUUID(), true)).id).toBe(mine.id);
+  });
+
+  it('streams status changes as Server-Sent Events until the order ends', async () => {
+    const userId = randomUUID();
+    const { body: placed } = await o.place(userId, [{ productId: kettle, quantity: 1 }]);
+    const url = await o.built.listen(0);
+    const res = await fetch(`${url}/orders/${placed.id}/events`, { headers: await o.auth(userId) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      return text;
+    };
+    // 1. The history so far: PENDING.
+    expect(await until(/"status":"PENDING"/)).toContain('event: status');
+    // 2. A change made later arrives on the open stream, and CANCELLED ends it.
+    await o.send(inventoryReservationFailed, { orderId: placed.id, reason: 'out-of-stock', shortages: [] });
+    expect(await until(/"status":"CANCELLED"/)).toContain('"note":"out of stock"');
+    expect((await reader.read()).done).toBe(true);
+  });
+
+  it('rebuilds the order-history read model from the event log', async () => {
+    const userId = randomUUID();
+    const { body: placed } = await o.place(userId, [{ productId: kettle, quantity: 1 }]);
+    await o.send(inventoryReservationFailed, { orderId: placed.id, reason: 'out-of-stock', shortages: [] });
+    await vi.waitFor(async () => expect((await o.order(placed.id, userId)).history).toHaveLength(2));
+    const before = (await o.order(placed.id, userId)).history;
+    await o.built.ctx.db.query('DELETE FROM order_history');
+    expect((await o.order(placed.id, userId)).history).toEqual([]);
+    const admin = await o.auth(randomUUID(), ['admin']);
+    const customer = await o.built.app.inject({ method: 'POST', url: '/ops/read-models/order-history/rebuild', headers: await o.auth(userId) });
+    expect(customer.statusCode).toBe(403);
+    const rebuilt = await o.built.app.inject({ method: 'POST', url: '/ops/read-models/order-history/rebuild', headers: admin });
+    expect(rebuilt.statusCode).toBe(200);
+    expect(rebuilt.json().replayed).toBeGreaterThanOrEqual(2);
+    expect((await o.order(placed.id, userId)).history).toEqual(before);
+  });
+});
