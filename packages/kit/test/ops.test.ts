@@ -144,4 +144,17 @@ describeOnDatabases('ops routes: dead letters', (kind) => {
     expect(paths['/ops/dead-letters'].get.tags).toEqual(['ops']);
     expect(paths['/ops/dead-letters/{id}/replay'].post.tags).toEqual(['ops']);
   });
+
+  it('reports the outbox backlog to admins: zero once the relay has caught up, the waiting events otherwise', async () => {
+    const backlog = () => service.app.inject({ method: 'GET', url: '/ops/outbox', headers: admin });
+    expect((await backlog()).json()).toEqual({ unpublished: 0, oldestCreatedAt: null });
+    expect((await service.app.inject({ method: 'GET', url: '/ops/outbox' })).statusCode).toBe(401);
+    expect((await service.app.inject({ method: 'GET', url: '/ops/outbox', headers: await tokens.auth() })).statusCode).toBe(403);
+    // With the relay stopped, a committed event waits in the outbox.
+    await service.ctx.messaging.stop();
+    await service.ctx.db.query(`INSERT INTO outbox (id, type, subject, envelope) VALUES ($1, 'bell.rang', 'bell-2', '{}')`, [randomUUID()]);
+    const waiting = (await backlog()).json();
+    expect(waiting.unpublished).toBe(1);
+    expect(Date.parse(waiting.oldestCreatedAt)).toBeGreaterThan(0);
+  });
 });

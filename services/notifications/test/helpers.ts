@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildService, InProcessTransport } from '@emporium/kit';
 import { testTokens, type DatabaseKind } from '@emporium/testing';
-import { dataschemaOf, type CloudEvent } from '@emporium/contracts/events';
+import { dataschemaOf, type CloudEvent, type EventDefinition } from '@emporium/contracts/events';
 import { userRegistered } from '@emporium/contracts/identity';
 import type { NotificationPage } from '@emporium/contracts/notifications';
 import service from '../src/service.ts';
@@ -14,28 +14,39 @@ export interface Notifications {
   app: Built['app'];
   /** A bearer Authorization header for the user `userId` (a customer unless `roles` say otherwise). */
   auth(userId: string, roles?: string[]): Promise<{ authorization: string }>;
-  /** Delivers `event` as identity's relay would; resolves once the handler has committed or dead-lettered it. */
+  /** Delivers `event` as its producer's relay would; resolves once the handler has committed or dead-lettered it. */
   deliver(event: CloudEvent<unknown>): Promise<void>;
   /** GET /notifications as `userId`; fails the test unless it answers 200. */
   list(userId: string, query?: Record<string, string | number>): Promise<NotificationPage>;
   /** The stored rows of `userId`, with the columns the API does not show. */
-  rows(userId: string): Promise<Array<{ recipient: string; template: string; sent_at: unknown }>>;
+  rows(userId: string): Promise<Array<{ recipient: string; template: string; order_id: string | null; sent_at: unknown }>>;
   close(): Promise<void>;
+}
+
+/** A CloudEvent of `definition` as its producer publishes it; `data` is taken as given, valid or not. */
+export function eventOf(definition: EventDefinition, data: Record<string, unknown>, subject: string): CloudEvent<unknown> {
+  return {
+    specversion: '1.0',
+    id: randomUUID(),
+    source: `/emporium/${definition.producer}`,
+    type: definition.type,
+    subject,
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    dataschema: dataschemaOf(definition),
+    data,
+  };
 }
 
 /** A user.registered CloudEvent as identity publishes it; `data` is taken as given, valid or not. */
 export function userRegisteredEvent(data: Record<string, unknown>, subject = String(data.userId ?? randomUUID())): CloudEvent<unknown> {
-  return {
-    specversion: '1.0',
-    id: randomUUID(),
-    source: '/emporium/identity',
-    type: userRegistered.type,
-    subject,
-    time: new Date().toISOString(),
-    datacontenttype: 'application/json',
-    dataschema: dataschemaOf(userRegistered),
-    data,
-  };
+  return eventOf(userRegistered, data, subject);
+}
+
+/** An order event as orders publishes it, for `orderId` (a new one by default); `data` is taken as given. */
+export function orderEvent(definition: EventDefinition, data: Record<string, unknown>): CloudEvent<unknown> {
+  const full = { orderId: randomUUID(), ...data };
+  return eventOf(definition, full, String(full.orderId));
 }
 
 /** Builds and starts the notifications service on `kind`'s database, with an in-process transport. */
@@ -51,7 +62,7 @@ export async function startNotifications(kind: DatabaseKind): Promise<Notificati
     built,
     app,
     auth: (userId, roles) => tokens.auth({ id: userId, ...(roles ? { roles } : {}) }),
-    deliver: (event) => transport.publish([{ id: event.id, type: event.type, subject: event.subject, producer: 'identity', body: JSON.stringify(event) }]),
+    deliver: (event) => transport.publish([{ id: event.id, type: event.type, subject: event.subject, producer: event.source.split('/').pop()!, body: JSON.stringify(event) }]),
     async list(userId, query = {}) {
       const res = await app.inject({
         method: 'GET',
@@ -63,8 +74,8 @@ export async function startNotifications(kind: DatabaseKind): Promise<Notificati
       return res.json();
     },
     async rows(userId) {
-      const { rows } = await built.ctx.db.query<{ recipient: string; template: string; sent_at: unknown }>(
-        'SELECT recipient, template, sent_at FROM notifications WHERE user_id = $1',
+      const { rows } = await built.ctx.db.query<{ recipient: string; template: string; order_id: string | null; sent_at: unknown }>(
+        'SELECT recipient, template, order_id, sent_at FROM notifications WHERE user_id = $1 ORDER BY created_at, id',
         [userId],
       );
       return rows;

@@ -30,7 +30,7 @@ describeOnDatabases('notifications', (kind) => {
       sentAt: expect.any(String),
     });
     expect(Date.parse(message!.sentAt!)).toBeGreaterThanOrEqual(Date.parse(message!.createdAt));
-    expect(await n.rows(userId)).toEqual([{ recipient: email, template: 'welcome', sent_at: expect.anything() }]);
+    expect(await n.rows(userId)).toEqual([{ recipient: email, template: 'welcome', order_id: null, sent_at: expect.anything() }]);
   });
 
   it('keeps the name exactly as registered, with nothing escaped', async () => {

@@ -97,6 +97,13 @@ export class Messaging {
     await this.relay.stop();
   }
 
+  /** What the relay has yet to publish: how many events, and since when the oldest waits (I5: this returns to zero). */
+  async outboxBacklog(): Promise<{ unpublished: number; oldestCreatedAt: string | null }> {
+    const { rows } = await this.db.query<{ n: string | number; oldest: Date | string | null }>('SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL');
+    const oldest = rows[0]?.oldest ?? null;
+    return { unpublished: Number(rows[0]?.n ?? 0), oldestCreatedAt: oldest === null ? null : new Date(oldest).toISOString() };
+  }
+
   /** Dead letters, newest first; by default only those not yet replayed. */
   async deadLetters(opts: { includeReplayed?: boolean; limit?: number } = {}): Promise<DeadLetter[]> {
     const { rows } = await this.db.query<DeadLetter>(

@@ -13,11 +13,21 @@ export interface OpsRoutesOptions {
 }
 
 /**
- * GET /ops/dead-letters and POST /ops/dead-letters/:id/replay, admin only: the service's own
+ * GET /ops/outbox (the relay's backlog), GET /ops/dead-letters and POST /ops/dead-letters/:id/replay, admin only: the service's own
  * dead letters, and one more try at handling one of them.
  */
 export async function opsRoutes(app: ServiceApp, { messaging, verifier }: OpsRoutesOptions): Promise<void> {
   const admin = requireRole(verifier, 'admin');
+
+  app.get('/ops/outbox', {
+    preHandler: admin,
+    schema: {
+      tags: ['ops'],
+      summary: "The outbox's backlog: events committed but not yet published",
+      security: [{ bearer: [] }],
+      response: { 200: Type.Object({ unpublished: Type.Integer(), oldestCreatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]) }), 401: Problem, 403: Problem },
+    },
+  }, async () => messaging.outboxBacklog());
 
   app.get('/ops/dead-letters', {
     preHandler: admin,

@@ -32,17 +32,23 @@ export interface NewNotification extends RenderedMessage {
   channel: Channel;
   recipient: string;
   template: TemplateName;
+  /** The order the message is about, if any: one message of each template per order. */
+  orderId?: string;
 }
 
-/** Stores a message as sent now: no email sender exists yet, so storing it is sending it. Returns its id. */
-export async function insertNotification(q: Queryable, n: NewNotification): Promise<string> {
+/**
+ * Stores a message as sent now: no email sender exists yet, so storing it is sending it.
+ * Returns its id, or undefined when the order already has a message of this template.
+ */
+export async function insertNotification(q: Queryable, n: NewNotification): Promise<string | undefined> {
   const { rows } = await q.query<{ id: string }>(
-    `INSERT INTO notifications (user_id, channel, recipient, template, subject, body, sent_at)
-     VALUES ($1, $2, $3, $4, $5, $6, now())
+    `INSERT INTO notifications (user_id, channel, recipient, template, subject, body, order_id, sent_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+     ON CONFLICT (order_id, template) WHERE order_id IS NOT NULL DO NOTHING
      RETURNING id`,
-    [n.userId, n.channel, n.recipient, n.template, n.subject, n.body],
+    [n.userId, n.channel, n.recipient, n.template, n.subject, n.body, n.orderId ?? null],
   );
-  return rows[0]!.id;
+  return rows[0]?.id;
 }
 
 /** A slice of one user's messages, newest first, and how many they have in all. */
