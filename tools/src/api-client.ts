@@ -9,7 +9,8 @@ export interface ApiAnswer<T = unknown> {
 export class ApiClient {
   constructor(
     readonly baseUrl: string,
-    private token?: string,
+    /** The bearer token sent with every call, if any. */
+    readonly token?: string,
   ) {}
 
   /** A client that sends `token` as its bearer. */

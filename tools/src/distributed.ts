@@ -7,18 +7,23 @@ import { parseLauncherSettings, replicaCounts } from './settings.ts';
 export interface Replica extends ServerProcess {
   service: string;
   index: number;
+  port: number;
 }
 
 /** The platform running as separate processes. */
 export interface DistributedPlatform {
   gatewayUrl: string;
   replicas: Replica[];
+  /** Kills a replica at once (SIGKILL: no drain, no goodbye), as a crash would. */
+  kill(replica: Replica): Promise<void>;
+  /** Starts a replica again on its port, after a kill or a stop, and waits until it is ready. */
+  restart(replica: Replica): Promise<Replica>;
   stop(): Promise<void>;
 }
 
 function startReplica(service: string, index: number, port: number, env: Record<string, string | undefined>, onLine: (line: string) => void): Replica {
   const server = spawnTs(`${service}#${index}`, `${ROOT}services/${service}/src/main.ts`, port, env, onLine);
-  return { ...server, service, index };
+  return { ...server, service, index, port };
 }
 
 /**
@@ -55,7 +60,20 @@ export async function startDistributed(source: SettingsSource, onLine: (line: st
     const gateway = startReplica(GATEWAY.name, 0, settings.PORT, env, onLine);
     replicas.push(gateway);
     await waitReady(gateway);
-    return { gatewayUrl: gateway.url, replicas, stop };
+    const kill = async (replica: Replica) => {
+      if (replica.child.exitCode !== null || replica.child.signalCode !== null) return;
+      const exited = new Promise((resolve) => replica.child.once('exit', resolve));
+      replica.child.kill('SIGKILL');
+      await exited;
+    };
+    const restart = async (replica: Replica) => {
+      await stopProcess(replica.child);
+      const again = startReplica(replica.service, replica.index, replica.port, env, onLine);
+      replicas.splice(replicas.indexOf(replica), 1, again);
+      await waitReady(again);
+      return again;
+    };
+    return { gatewayUrl: gateway.url, replicas, kill, restart, stop };
   } catch (err) {
     await stop();
     throw err;

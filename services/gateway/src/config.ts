@@ -3,10 +3,22 @@ import { setting } from '@emporium/kit';
 /** The gateway's settings, beyond the common ones. Each upstream is a comma-separated list of replica URLs. */
 export const gatewaySettings = {
   CATALOG_URL: setting.urlList().with(['http://127.0.0.1:8102']),
+  INVENTORY_URL: setting.urlList().with(['http://127.0.0.1:8103']),
+  CART_URL: setting.urlList().with(['http://127.0.0.1:8104']),
+  ORDERS_URL: setting.urlList().with(['http://127.0.0.1:8105']),
+  PAYMENTS_URL: setting.urlList().with(['http://127.0.0.1:8106']),
+  SHIPPING_URL: setting.urlList().with(['http://127.0.0.1:8107']),
   NOTIFICATIONS_URL: setting.urlList().with(['http://127.0.0.1:8108']),
+  RECOMMENDATIONS_URL: setting.urlList().with(['http://127.0.0.1:8109']),
   /** Identity's replicas; IDENTITY_URL (common) stays the JWKS source. */
   IDENTITY_URLS: setting.urlList().optional(),
   UPSTREAM_TIMEOUT_MS: setting.int({ min: 100, max: 120_000 }).with(5_000),
+  /** Time allowed between two chunks of a response body; event streams are exempt. */
+  UPSTREAM_BODY_TIMEOUT_MS: setting.int({ min: 100, max: 600_000 }).with(30_000),
+  /** Event streams (Server-Sent Events) open at once through this replica; each holds a connection to its service. */
+  EVENT_STREAMS_MAX: setting.int({ min: 1, max: 100_000 }).with(1_000),
+  /** Time allowed for each call behind GET /api/v1/dashboard, headers and body alike. */
+  DASHBOARD_TIMEOUT_MS: setting.int({ min: 50, max: 60_000 }).with(1_500),
   /** Requests per minute per client IP, and per signed-in user. */
   RATE_LIMIT_PER_IP: setting.int({ min: 1 }).with(1_200),
   RATE_LIMIT_PER_USER: setting.int({ min: 1 }).with(600),

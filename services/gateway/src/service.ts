@@ -1,6 +1,7 @@
 import { defineService } from '@emporium/kit';
 import { gatewaySettings } from './config.ts';
 import { registerEdge } from './edge/edge.ts';
+import { dashboardRoutes } from './routes/dashboard.routes.ts';
 import { docsRoutes } from './routes/docs.routes.ts';
 import { opsRoutes } from './routes/ops.routes.ts';
 import { proxyRoutes } from './routes/proxy.routes.ts';
@@ -17,10 +18,22 @@ export default defineService({
   // The proxy passes each request's trace context explicitly, so no AsyncLocalStorage is needed.
   asyncContext: false,
   async setup(app, ctx) {
-    const upstreams = createUpstreams(ctx);
+    const s = ctx.settings;
+    const upstreams = createUpstreams(ctx, { timeoutMs: s.UPSTREAM_TIMEOUT_MS, bodyTimeoutMs: s.UPSTREAM_BODY_TIMEOUT_MS });
+    // Event streams stay open for minutes: they get connections of their own, so they never
+    // starve ordinary calls, and no body timeout, so an idle stream is not a failure.
+    const streams = createUpstreams(ctx, { timeoutMs: s.UPSTREAM_TIMEOUT_MS, bodyTimeoutMs: 0, connections: s.EVENT_STREAMS_MAX });
+    // The dashboard's own clients: its short deadline and no retries, and breakers of their own,
+    // so a part slower than the dashboard allows does not cut the proxy off from that service.
+    const dashboard = createUpstreams(
+      ctx,
+      { timeoutMs: s.DASHBOARD_TIMEOUT_MS, bodyTimeoutMs: s.DASHBOARD_TIMEOUT_MS, retries: 0 },
+      ['identity', 'orders', 'recommendations'],
+    );
     await registerEdge(app, ctx);
     await app.register(docsRoutes, { upstreams });
     await app.register(opsRoutes, { upstreams, verifier: ctx.verifier });
-    await app.register(proxyRoutes, { upstreams, bodyLimit: ctx.settings.BODY_LIMIT });
+    await app.register(dashboardRoutes, { upstreams: dashboard, verifier: ctx.verifier, timeoutMs: s.DASHBOARD_TIMEOUT_MS });
+    await app.register(proxyRoutes, { upstreams, streams, bodyLimit: s.BODY_LIMIT, maxStreams: s.EVENT_STREAMS_MAX });
   },
 });

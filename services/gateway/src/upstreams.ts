@@ -1,4 +1,4 @@
-import type { ServiceContext, Upstream } from '@emporium/kit';
+import type { ServiceContext, Upstream, UpstreamOptions } from '@emporium/kit';
 import type { gatewaySettings } from './config.ts';
 
 /** Which service answers which public path prefix under /api/v1. */
@@ -7,22 +7,48 @@ export const ROUTES = [
   { prefix: '/users', service: 'identity' },
   { prefix: '/products', service: 'catalog' },
   { prefix: '/categories', service: 'catalog' },
+  { prefix: '/inventory', service: 'inventory' },
+  { prefix: '/cart', service: 'cart' },
+  { prefix: '/orders', service: 'orders' },
+  // The console's saga operations; the gateway's own /ops routes are dead letters only.
+  { prefix: '/ops/sagas', service: 'orders' },
+  { prefix: '/payments', service: 'payments' },
+  { prefix: '/shipments', service: 'shipping' },
+  { prefix: '/shipping', service: 'shipping' },
   { prefix: '/notifications', service: 'notifications' },
+  { prefix: '/recommendations', service: 'recommendations' },
 ] as const;
 
+/** A service the gateway calls. */
 export type UpstreamName = (typeof ROUTES)[number]['service'];
 
-/** Creates one resilient client per upstream service, balanced over its replicas. */
-export function createUpstreams(ctx: ServiceContext<typeof gatewaySettings>): Map<UpstreamName, Upstream> {
+/** The clients of a set of services, one per service. */
+export type Upstreams = Map<UpstreamName, Upstream>;
+
+/** The limits a set of clients share: everything but the name and the URLs. */
+export type UpstreamLimits = Omit<UpstreamOptions, 'name' | 'urls'>;
+
+/**
+ * Creates one resilient client per upstream service (or per service in `only`), balanced over
+ * its replicas. Each call makes new pools, breakers and bulkheads, so traffic with other limits
+ * (event streams, the dashboard) is kept apart from the proxy's.
+ */
+export function createUpstreams(ctx: ServiceContext<typeof gatewaySettings>, limits: UpstreamLimits, only?: readonly UpstreamName[]): Upstreams {
   const s = ctx.settings;
   const urls: Record<UpstreamName, readonly string[]> = {
     identity: s.IDENTITY_URLS ?? [s.IDENTITY_URL],
     catalog: s.CATALOG_URL,
+    inventory: s.INVENTORY_URL,
+    cart: s.CART_URL,
+    orders: s.ORDERS_URL,
+    payments: s.PAYMENTS_URL,
+    shipping: s.SHIPPING_URL,
     notifications: s.NOTIFICATIONS_URL,
+    recommendations: s.RECOMMENDATIONS_URL,
   };
-  const upstreams = new Map<UpstreamName, Upstream>();
+  const upstreams: Upstreams = new Map();
   for (const [name, list] of Object.entries(urls) as Array<[UpstreamName, readonly string[]]>) {
-    upstreams.set(name, ctx.upstream({ name, urls: list, timeoutMs: s.UPSTREAM_TIMEOUT_MS }));
+    if (!only || only.includes(name)) upstreams.set(name, ctx.upstream({ name, urls: list, ...limits }));
   }
   return upstreams;
 }

@@ -14,7 +14,8 @@ const CACHE_MS = 30_000;
 /**
  * Gathers every service's /openapi.json into one document for the public API: paths are
  * prefixed with /api/v1, and only the paths the gateway routes to that service are kept.
- * A service that does not answer is listed in `x-unavailable` instead of failing the whole.
+ * The gateway's own /api/v1 routes are added. A service that does not answer is listed in
+ * `x-unavailable` instead of failing the whole.
  * Also serves the AsyncAPI document of every event at /api/v1/asyncapi.json.
  */
 export async function docsRoutes(app: ServiceApp, opts: { upstreams: Map<UpstreamName, Upstream> }): Promise<void> {
@@ -39,11 +40,18 @@ export async function docsRoutes(app: ServiceApp, opts: { upstreams: Map<Upstrea
         }
       }),
     );
+    // The gateway's own public routes (the dashboard, the dead-letter console) join the services'.
+    const tags = new Set<string>(opts.upstreams.keys());
+    for (const [path, item] of Object.entries((app.swagger() as OpenApi).paths ?? {})) {
+      if (!path.startsWith('/api/v1/')) continue;
+      paths[path] = item;
+      for (const op of Object.values(item as Record<string, { tags?: string[] }>)) for (const tag of op?.tags ?? []) tags.add(tag);
+    }
     return {
       openapi: '3.1.0',
       info: { title: 'Emporium public API', version: '1.0.0', description: 'Every route the gateway serves under /api/v1. Errors are RFC 9457 problem+json.' },
       servers: [{ url: '/' }],
-      tags: [...opts.upstreams.keys()].map((name) => ({ name })),
+      tags: [...tags].map((name) => ({ name })),
       paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       ...(unavailable.length ? { 'x-unavailable': unavailable.sort() } : {}),

@@ -1,7 +1,8 @@
-import { Transform, type TransformCallback } from 'node:stream';
-import type { IncomingHttpHeaders } from 'node:http';
-import { AppError, errors, requestContext, type ServiceApp, type Upstream } from '@emporium/kit';
-import { ROUTES, type UpstreamName } from '../upstreams.ts';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, errors, requestContext, type ServiceApp } from '@emporium/kit';
+import { ROUTES, type UpstreamName, type Upstreams } from '../upstreams.ts';
 
 /** Headers that describe one connection, never forwarded across a proxy (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
@@ -29,23 +30,71 @@ function forwardHeaders(headers: IncomingHttpHeaders, ip: string): Record<string
   return out;
 }
 
+/** What the proxy needs: a client per service for ordinary calls and one for event streams. */
+export interface ProxyRoutesOptions {
+  upstreams: Upstreams;
+  /** Clients without a body timeout and with connections of their own, for long-lived streams. */
+  streams: Upstreams;
+  /** Largest request body passed on, in bytes. */
+  bodyLimit: number;
+  /** Event streams open at once; one more is refused with 503. */
+  maxStreams: number;
+}
+
+/** An event stream being passed through: the client's response and, once it answers, the service's body. */
+interface OpenStream {
+  raw: ServerResponse;
+  body?: Readable;
+}
+
+/** Whether the caller asks for Server-Sent Events, as EventSource always does. */
+function wantsEventStream(request: FastifyRequest): boolean {
+  return request.method === 'GET' && (request.headers.accept ?? '').includes('text/event-stream');
+}
+
 /**
  * Routes /api/v1/<prefix>/* to the service that owns the prefix, streaming both bodies. Upstream
  * failures arrive as AppErrors from the resilient client: 503 with Retry-After when the circuit
- * is open, 504 on a timeout.
+ * is open, 504 on a timeout. A request for an event stream goes through the stream clients: its
+ * headers are passed on at once and its events as they come, however long it stays idle.
  */
-export async function proxyRoutes(app: ServiceApp, opts: { upstreams: Map<UpstreamName, Upstream>; bodyLimit: number }): Promise<void> {
+export async function proxyRoutes(app: ServiceApp, opts: ProxyRoutesOptions): Promise<void> {
   // Bodies are passed on as streams, never parsed or buffered whole.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
-  const forward = (upstream: Upstream, strip: string) =>
-    async function proxy(request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) {
+  const open = new Set<OpenStream>();
+  let closing = false;
+  // An open stream would hold the server's close (and the pool's) for as long as its client
+  // stays: end each one cleanly, and the client reconnects to a replica that is still up.
+  app.addHook('preClose', (done) => {
+    closing = true;
+    for (const stream of open) {
+      if (!stream.body) continue;
+      stream.body.unpipe(stream.raw);
+      stream.raw.end();
+    }
+    done();
+  });
+
+  /** Counts a new event stream until its client's response closes; refuses one past the limit. */
+  const track = (raw: ServerResponse): OpenStream => {
+    if (open.size >= opts.maxStreams) throw errors.UPSTREAM_UNAVAILABLE('Too many event streams are open; try again shortly.', { headers: { 'retry-after': '5' } });
+    const stream: OpenStream = { raw };
+    open.add(stream);
+    raw.once('close', () => open.delete(stream));
+    return stream;
+  };
+
+  const forward = (service: UpstreamName, strip: string) =>
+    async function proxy(request: FastifyRequest, reply: FastifyReply) {
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > opts.bodyLimit) throw errors.PAYLOAD_TOO_LARGE(`The body is larger than ${opts.bodyLimit} bytes.`);
       const hasBody = request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD';
       const limiter = hasBody ? new BodyLimit(opts.bodyLimit) : undefined;
       const body = limiter ? (request.body as NodeJS.ReadableStream).pipe(limiter) : null;
+      const stream = wantsEventStream(request) ? track(reply.raw) : undefined;
+      const upstream = (stream ? opts.streams : opts.upstreams).get(service)!;
       let res;
       try {
         res = await upstream.request({
@@ -56,23 +105,33 @@ export async function proxyRoutes(app: ServiceApp, opts: { upstreams: Map<Upstre
           context: requestContext(request),
         });
       } catch (err) {
+        if (stream) open.delete(stream);
         const cause = err instanceof AppError ? (err.cause as unknown) : undefined;
         throw cause instanceof AppError ? cause : err;
+      }
+      // A stream whose service answered after the shutdown began would never be ended.
+      if (stream && closing) {
+        res.body.destroy();
+        throw errors.NOT_READY('The gateway is shutting down; connect again.');
       }
       reply.code(res.statusCode);
       for (const name in res.headers) if (!OWN.has(name)) reply.header(name, res.headers[name]);
       // A service's Location is relative to itself; the public one carries the gateway's prefix.
       const location = res.headers.location;
       if (typeof location === 'string' && location.startsWith('/') && strip) reply.header('location', `${strip}${location}`);
+      if (stream) {
+        stream.body = res.body;
+        // Fastify writes the headers with the first chunk; a stream's first event may be minutes
+        // away, and the client should know at once that it is open.
+        reply.raw.once('pipe', () => reply.raw.flushHeaders());
+      }
       return reply.send(res.body);
     };
 
   for (const { prefix, service } of ROUTES) {
-    const upstream = opts.upstreams.get(service)!;
-    const handler = forward(upstream, '/api/v1');
+    const handler = forward(service, '/api/v1');
     app.all(`/api/v1${prefix}`, { schema: { hide: true } }, handler);
     app.all(`/api/v1${prefix}/*`, { schema: { hide: true } }, handler);
   }
-  const identity = opts.upstreams.get('identity')!;
-  app.get('/.well-known/jwks.json', { schema: { hide: true } }, forward(identity, ''));
+  app.get('/.well-known/jwks.json', { schema: { hide: true } }, forward('identity', ''));
 }
