@@ -54,7 +54,10 @@ describe('gateway ops routes', () => {
 
   beforeAll(async () => {
     // catalog has two dead letters and replays on demand; identity predates the ops routes.
-    catalog = await fakeService(({ url }) => (url.startsWith('/ops/dead-letters?') ? { status: 200, body: { data: [older, newer] } } : replayAnswer));
+    catalog = await fakeService(({ url }) => {
+      if (url === '/ops/outbox') return { status: 200, body: { unpublished: 3, oldestCreatedAt: '2024-05-03T10:00:00.000Z' } };
+      return url.startsWith('/ops/dead-letters?') ? { status: 200, body: { data: [older, newer] } } : replayAnswer;
+    });
     identity = await fakeService(() => ({ status: 404, body: notFound }));
     tokens = await testTokens();
     admin = await tokens.auth({ roles: ['admin'] });
@@ -95,6 +98,15 @@ describe('gateway ops routes', () => {
       expect(call.url).toBe('/ops/dead-letters?includeReplayed=false&limit=100');
       expect(call.headers.authorization).toBe(admin.authorization);
     }
+  });
+
+  it("reports every service's outbox backlog to admins, naming those that do not answer", async () => {
+    expect((await gw.app.inject({ method: 'GET', url: '/api/v1/ops/outbox', headers: await tokens.auth() })).statusCode).toBe(403);
+    const res = await gw.app.inject({ method: 'GET', url: '/api/v1/ops/outbox', headers: admin });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data).toEqual([{ service: 'catalog', unpublished: 3, oldestCreatedAt: '2024-05-03T10:00:00.000Z' }]);
+    expect(res.json().unavailable).toContain('identity');
+    expect(catalog.calls.at(-1)!.headers.authorization).toBe(admin.authorization);
   });
 
   it('passes the query on and applies the limit to the merged list', async () => {

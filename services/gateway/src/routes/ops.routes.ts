@@ -1,5 +1,6 @@
 import { Id, Problem } from '@emporium/contracts/common';
 import { DeadLetter } from '@emporium/contracts/ops';
+import type { FastifyRequest } from 'fastify';
 import { errors, requestContext, requireRole, Type, type ServiceApp, type TokenVerifier, type Upstream } from '@emporium/kit';
 import type { UpstreamName } from '../upstreams.ts';
 
@@ -15,6 +16,46 @@ export interface OpsRoutesOptions {
  */
 export async function opsRoutes(app: ServiceApp, { upstreams, verifier }: OpsRoutesOptions): Promise<void> {
   const admin = requireRole(verifier, 'admin');
+
+  /** Asks every service for `path` with the caller's token: the answers by service, and who did not answer. */
+  const gather = async <T>(request: FastifyRequest, path: string, what: string) => {
+    const answers: Array<[string, T]> = [];
+    const unavailable: string[] = [];
+    await Promise.all(
+      [...upstreams].map(async ([service, upstream]) => {
+        try {
+          const res = await upstream.json<T>({ method: 'GET', path, headers: { authorization: request.headers.authorization }, context: requestContext(request) });
+          if (res.status !== 200) throw new Error(`status ${res.status}`);
+          answers.push([service, res.body]);
+        } catch (err) {
+          request.log.debug({ service, err: (err as Error).message }, `no ${what} from a service`);
+          unavailable.push(service);
+        }
+      }),
+    );
+    return { answers: answers.sort(([a], [b]) => a.localeCompare(b)), unavailable: unavailable.sort() };
+  };
+
+  app.get('/api/v1/ops/outbox', {
+    preHandler: admin,
+    schema: {
+      tags: ['ops'],
+      summary: "Every service's outbox backlog: events committed but not yet published",
+      description: 'A service that does not answer, or has no outbox, is named in `unavailable`.',
+      security: [{ bearer: [] }],
+      response: {
+        200: Type.Object({
+          data: Type.Array(Type.Object({ service: Type.String(), unpublished: Type.Integer(), oldestCreatedAt: Type.Union([Type.String(), Type.Null()]) })),
+          unavailable: Type.Array(Type.String()),
+        }),
+        401: Problem,
+        403: Problem,
+      },
+    },
+  }, async (request) => {
+    const { answers, unavailable } = await gather<{ unpublished: number; oldestCreatedAt: string | null }>(request, '/ops/outbox', 'outbox backlog');
+    return { data: answers.map(([service, backlog]) => ({ service, ...backlog })), unavailable };
+  });
 
   app.get('/api/v1/ops/dead-letters', {
     preHandler: admin,
@@ -43,24 +84,11 @@ export async function opsRoutes(app: ServiceApp, { upstreams, verifier }: OpsRou
   }, async (request) => {
     const { includeReplayed, limit } = request.query;
     const path = `/ops/dead-letters?includeReplayed=${includeReplayed}&limit=${limit}`;
-    const headers = { authorization: request.headers.authorization };
-    const data: Array<DeadLetter & { service: string }> = [];
-    const unavailable: string[] = [];
-    await Promise.all(
-      [...upstreams].map(async ([service, upstream]) => {
-        try {
-          const res = await upstream.json<{ data: DeadLetter[] }>({ method: 'GET', path, headers, context: requestContext(request) });
-          if (res.status !== 200) throw new Error(`status ${res.status}`);
-          for (const letter of res.body.data) data.push({ ...letter, service });
-        } catch (err) {
-          request.log.debug({ service, err: (err as Error).message }, 'no dead letters from a service');
-          unavailable.push(service);
-        }
-      }),
-    );
+    const { answers, unavailable } = await gather<{ data: DeadLetter[] }>(request, path, 'dead letters');
+    const data = answers.flatMap(([service, body]) => body.data.map((letter) => ({ ...letter, service })));
     // ISO timestamps in UTC sort as text; the id breaks ties so the order is stable.
     data.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
-    return { data: data.slice(0, limit), unavailable: unavailable.sort() };
+    return { data: data.slice(0, limit), unavailable };
   });
 
   app.post('/api/v1/ops/dead-letters/:service/:id/replay', {

@@ -1,0 +1,7 @@
+import { defineErrors } from '@emporium/kit';
+
+/** The payments service's error codes, each with its HTTP status. */
+export const paymentsErrors = defineErrors({
+  PAYMENTS_NOT_FOUND: { status: 404, title: 'No such payment' },
+  PAYMENTS_NOT_REFUNDABLE: { status: 409, title: 'The payment cannot be refunded' },
+});

@@ -1,0 +1,52 @@
+import type { EventHandler } from '@emporium/kit';
+import type { authorizePayment } from '@emporium/contracts/payments';
+import { insertPayment } from '../db/payments.repository.ts';
+import { insertTask } from '../db/tasks.repository.ts';
+import { invalidAmount, onAuthorize } from '../domain/payment-rules.ts';
+import { lockOrderPayment, type HandlerDeps } from './deps.ts';
+
+/**
+ * payment.authorize → authorize-payment: creates the order's payment (pending) and an authorize
+ * task for the worker; the provider is never called here, inside the inbox transaction. An order
+ * that already has a payment gets its answer again, so a repeated command (even with a new event
+ * id) never authorizes twice, and one that arrives after a cancel does nothing.
+ */
+export function onAuthorizePayment({ facts, wake }: HandlerDeps): EventHandler<typeof authorizePayment> {
+  return async (event, tx) => {
+    const { orderId, userId, amount, cardNumber } = event.data;
+    let existing = await lockOrderPayment(tx, orderId);
+    if (!existing) {
+      const refused = invalidAmount(amount);
+      const created = await insertPayment(tx, {
+        orderId,
+        userId,
+        amount,
+        status: refused ? 'declined' : 'pending',
+        cardLast4: cardNumber.slice(-4),
+        ...(refused ? { declineCode: 'card_declined' as const, declineMessage: refused } : {}),
+      });
+      if (created) {
+        if (refused) {
+          await facts.declined(tx, orderId, created, amount, 'card_declined', refused);
+          return;
+        }
+        await insertTask(tx, { paymentId: created.id, kind: 'authorize', cardNumber });
+        tx.afterCommit(wake);
+        return;
+      }
+      // Another command for this order committed its payment first: answer from that one.
+      existing = await lockOrderPayment(tx, orderId);
+    }
+    const { payment, snapshot } = existing!;
+    switch (onAuthorize(snapshot)) {
+      case 'reply-authorized':
+        await facts.authorized(tx, payment);
+        return;
+      case 'reply-declined':
+        await facts.declined(tx, orderId, payment, payment.amount, payment.declineCode ?? 'card_declined', payment.declineMessage ?? 'The payment was declined.');
+        return;
+      case 'nothing':
+        return;
+    }
+  };
+}

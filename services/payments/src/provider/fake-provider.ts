@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import type { Database, Transaction } from '@emporium/kit';
+import type { Money } from '@emporium/contracts/common';
+import { ProviderUnavailableError, type AuthorizeAnswer, type OperationAnswer, type PaymentProvider } from './provider.ts';
+import { cardVerdict } from './test-cards.ts';
+
+/** How the fake provider behaves on the wire. */
+export interface FakeProviderOptions {
+  /** The mean delay of a call; each one waits between half and one and a half of it. */
+  latencyMs: number;
+  /** The share of calls that fail as "provider unavailable", from 0 to 1. */
+  failureRate: number;
+  random?: () => number;
+}
+
+type Operation = 'authorize' | 'capture' | 'void' | 'refund';
+
+/** One answered request, as the ledger keeps it. */
+interface Entry<A> {
+  operation: Operation;
+  reference: string;
+  amount: Money;
+  succeeded: boolean;
+  cardLast4?: string;
+  answer: A;
+}
+
+/** What an authorization has become, summed from its ledger rows. */
+interface Authorization {
+  amount: number;
+  currency: string;
+  captured: number;
+  refunded: number;
+  voided: boolean;
+}
+
+const money = (amount: number, currency: string) => `${amount} ${currency}`;
+
+/**
+ * A payment provider that behaves like a real one, for development and tests: a network delay
+ * and optional random outages, test cards (see test-cards.ts), idempotency keys that replay the
+ * first answer, and amount checks on every capture and refund. Its ledger is the
+ * `provider_ledger` table, so it survives a restart; nothing else touches that table.
+ */
+export class FakeProvider implements PaymentProvider {
+  private readonly random: () => number;
+
+  constructor(
+    private readonly db: Database,
+    private readonly opts: FakeProviderOptions,
+  ) {
+    this.random = opts.random ?? Math.random;
+  }
+
+  async authorize(request: { idempotencyKey: string; amount: Money; cardNumber: string }, signal: AbortSignal): Promise<AuthorizeAnswer> {
+    return this.call(signal, async () => {
+      const verdict = cardVerdict(request.cardNumber);
+      if (verdict.kind === 'hang') return waitForAbort(signal);
+      return this.once<AuthorizeAnswer>(request.idempotencyKey, undefined, async () => {
+        const reference = `fake_auth_${randomUUID().replaceAll('-', '')}`;
+        const base = { operation: 'authorize' as const, reference, amount: request.amount, cardLast4: request.cardNumber.slice(-4) };
+        if (verdict.kind === 'decline') return { ...base, succeeded: false, answer: { approved: false, code: verdict.code, message: verdict.message } };
+        if (request.amount.amount <= 0) return { ...base, succeeded: false, answer: { approved: false, code: 'card_declined', message: 'The amount must be positive.' } };
+        return { ...base, succeeded: true, answer: { approved: true, reference } };
+      });
+    });
+  }
+
+  async capture(request: { idempotencyKey: string; reference: string; amount: Money }, signal: AbortSignal): Promise<OperationAnswer> {
+    return this.call(signal, () =>
+      this.once<OperationAnswer>(request.idempotencyKey, request.reference, async (auth) => {
+        const refuse = refusal('capture', request.reference, request.amount);
+        if (!auth) return refuse(`There is no authorization ${request.reference}.`);
+        if (auth.voided) return refuse('The authorization was voided.');
+        if (auth.captured > 0) return refuse('The authorization is already captured.');
+        if (auth.currency !== request.amount.currency || auth.amount !== request.amount.amount) {
+          return refuse(`Only the authorized ${money(auth.amount, auth.currency)} can be captured, not ${money(request.amount.amount, request.amount.currency)}.`);
+        }
+        return { operation: 'capture', reference: request.reference, amount: request.amount, succeeded: true, answer: { ok: true } };
+      }),
+    );
+  }
+
+  async void(request: { idempotencyKey: string; reference: string }, signal: AbortSignal): Promise<OperationAnswer> {
+    return this.call(signal, () =>
+      this.once<OperationAnswer>(request.idempotencyKey, request.reference, async (auth) => {
+        const refuse = refusal('void', request.reference, { amount: auth?.amount ?? 0, currency: auth?.currency ?? 'USD' });
+        if (!auth) return refuse(`There is no authorization ${request.reference}.`);
+        if (auth.captured > 0) return refuse('The authorization is captured; refund it instead.');
+        return { operation: 'void', reference: request.reference, amount: { amount: auth.amount, currency: auth.currency }, succeeded: true, answer: { ok: true } };
+      }),
+    );
+  }
+
+  async refund(request: { idempotencyKey: string; reference: string; amount: Money }, signal: AbortSignal): Promise<OperationAnswer> {
+    return this.call(signal, () =>
+      this.once<OperationAnswer>(request.idempotencyKey, request.reference, async (auth) => {
+        const refuse = refusal('refund', request.reference, request.amount);
+        if (!auth || auth.captured === 0) return refuse('Nothing was captured on this authorization.');
+        if (auth.currency !== request.amount.currency) return refuse(`The refund must be in ${auth.currency}, the currency of the capture.`);
+        const left = auth.captured - auth.refunded;
+        if (request.amount.amount <= 0 || request.amount.amount > left) {
+          return refuse(`A refund of ${money(request.amount.amount, request.amount.currency)} is refused: ${money(left, auth.currency)} is left to refund.`);
+        }
+        return { operation: 'refund', reference: request.reference, amount: request.amount, succeeded: true, answer: { ok: true } };
+      }),
+    );
+  }
+
+  /**
+   * The network around a call: a delay, then perhaps an outage. An outage may strike before the
+   * provider acts or after (the answer is lost), as on a real network; a retry with the same
+   * key is safe either way.
+   */
+  private async call<T>(signal: AbortSignal, act: () => Promise<T>): Promise<T> {
+    await delay(this.opts.latencyMs * (0.5 + this.random()), signal);
+    const fails = this.random() < this.opts.failureRate;
+    const afterActing = this.random() < 0.5;
+    if (fails && !afterActing) throw new ProviderUnavailableError('The payment provider is unavailable (simulated outage).');
+    const answer = await act();
+    if (fails) throw new ProviderUnavailableError('The payment provider is unavailable (simulated outage; the answer was lost).');
+    return answer;
+  }
+
+  /**
+   * Answers a request once per idempotency key: a repeated key gets the stored answer. Requests
+   * on one authorization are serialized by locking its row, so two captures cannot both pass.
+   */
+  private async once<A>(key: string, reference: string | undefined, decide: (auth: Authorization | undefined) => Promise<Entry<A>>): Promise<A> {
+    return this.db.transaction(async (tx) => {
+      const auth = reference === undefined ? undefined : await lockAuthorization(tx, reference);
+      const prior = await storedAnswer<A>(tx, key);
+      if (prior !== undefined) return prior;
+      const e = await decide(auth);
+      const { rowCount } = await tx.query(
+        `INSERT INTO provider_ledger (idempotency_key, operation, reference, amount, currency, succeeded, card_last4, answer)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING`,
+        [key, e.operation, e.reference, e.amount.amount, e.amount.currency, e.succeeded, e.cardLast4 ?? null, JSON.stringify(e.answer)],
+      );
+      // A concurrent request with the same key answered first: give its answer.
+      if (rowCount === 0) return (await storedAnswer<A>(tx, key))!;
+      return e.answer;
+    });
+  }
+}
+
+function refusal(operation: Operation, reference: string, amount: Money) {
+  return (message: string): Entry<OperationAnswer> => ({ operation, reference, amount, succeeded: false, answer: { ok: false, message } });
+}
+
+async function storedAnswer<A>(tx: Transaction, key: string): Promise<A | undefined> {
+  const { rows } = await tx.query<{ answer: A | string }>('SELECT answer FROM provider_ledger WHERE idempotency_key = $1', [key]);
+  if (!rows[0]) return undefined;
+  const { answer } = rows[0];
+  return typeof answer === 'string' ? (JSON.parse(answer) as A) : answer;
+}
+
+async function lockAuthorization(tx: Transaction, reference: string): Promise<Authorization | undefined> {
+  const { rows } = await tx.query<{ amount: number; currency: string }>(
+    "SELECT amount, currency FROM provider_ledger WHERE reference = $1 AND operation = 'authorize' AND succeeded FOR UPDATE",
+    [reference],
+  );
+  if (!rows[0]) return undefined;
+  const sums = await tx.query<{ captured: number; refunded: number; voided: boolean }>(
+    `SELECT coalesce(sum(amount) FILTER (WHERE operation = 'capture'), 0)::bigint AS captured,
+            coalesce(sum(amount) FILTER (WHERE operation = 'refund'), 0)::bigint AS refunded,
+            bool_or(operation = 'void') IS TRUE AS voided
+     FROM provider_ledger WHERE reference = $1 AND succeeded`,
+    [reference],
+  );
+  return { ...rows[0], captured: Number(sums.rows[0]!.captured), refunded: Number(sums.rows[0]!.refunded), voided: sums.rows[0]!.voided };
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A provider that never answers: settles only by rejecting when the caller gives up. */
+function waitForAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
+}
