@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiClient } from '../../tools/src/api-client.ts';
 import { checkInvariants, waitForOrders } from '../../tools/src/invariants.ts';
 import { DEV_ACCOUNTS } from '../../tools/src/services.ts';
@@ -13,6 +13,7 @@ type Order = { id: string; status: string; cancellationReason: string | null; to
 /** What a checkout test needs from a running platform. */
 export interface CheckoutPlatform {
   gatewayUrl: string;
+  stop(): Promise<void>;
 }
 
 /** Tools shared by the checkout tests: an admin, fresh shoppers and products, and the orders and stock to check. */
@@ -80,12 +81,15 @@ export class Shop {
  * racing buyers, cancellation with refund, idempotency, isolation, and the shopper's journey
  * from search to delivery. The invariants are checked after each test.
  */
-export function describeCheckout(mode: string, platform: () => Promise<CheckoutPlatform>): void {
+export function describeCheckout(mode: string, start: () => Promise<CheckoutPlatform>): void {
   describe(`checkout through the gateway (${mode})`, () => {
+    let platform: CheckoutPlatform | undefined;
     let shop: Shop;
     beforeAll(async () => {
-      shop = await Shop.open((await platform()).gatewayUrl);
+      platform = await start();
+      shop = await Shop.open(platform.gatewayUrl);
     }, 180_000);
+    afterAll(() => platform?.stop(), 60_000);
     afterEach(async () => {
       await shop.expectInvariants();
     }, 60_000);

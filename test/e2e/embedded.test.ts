@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startEmbedded } from '../../tools/src/embedded.ts';
 import { ROOT } from '../../tools/src/processes.ts';
 import { seedDemo } from '../../tools/src/seed/seed.ts';
+import { describeCheckout } from './checkout.ts';
 import { describeJourney } from './journey.ts';
 
 const dataDir = await mkdtemp(join(tmpdir(), 'emporium-e2e-'));
@@ -14,6 +15,15 @@ afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
 describeJourney('embedded', async () => {
   const platform = await startEmbedded(source);
+  await seedDemo(platform.gatewayUrl, () => {});
+  return platform;
+});
+
+const checkoutDir = await mkdtemp(join(tmpdir(), 'emporium-e2e-checkout-'));
+afterAll(() => rm(checkoutDir, { recursive: true, force: true }));
+describeCheckout('embedded', async () => {
+  // Short step deadlines, so the provider-timeout test waits seconds rather than the default.
+  const platform = await startEmbedded({ ...source, DATA_DIR: checkoutDir, SAGA_STEP_TIMEOUT_MS: '3000' });
   await seedDemo(platform.gatewayUrl, () => {});
   return platform;
 });

@@ -96,8 +96,9 @@ export async function quiet(admin: ApiClient, timeoutMs = 10_000): Promise<strin
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const problems: string[] = [];
-    const backlog = await admin.get<{ data: Array<{ service: string; unpublished: number }> }>('/api/v1/ops/outbox');
+    const backlog = await admin.get<{ data: Array<{ service: string; unpublished: number }>; unavailable: string[] }>('/api/v1/ops/outbox');
     if (backlog.status !== 200) problems.push(`I5: the outbox backlog cannot be read (${backlog.status})`);
+    for (const service of backlog.body.unavailable ?? []) problems.push(`I5: ${service} did not report its outbox`);
     for (const s of backlog.body.data ?? []) if (s.unpublished > 0) problems.push(`I5: ${s.service} has ${s.unpublished} unpublished events`);
     const letters = await admin.get<{ data: Array<{ service: string; type: string; purpose: string; error: string }> }>('/api/v1/ops/dead-letters');
     for (const l of letters.body.data ?? []) problems.push(`I4/I5: ${l.service} dead-lettered ${l.type} (${l.purpose}): ${l.error}`);

@@ -21,7 +21,8 @@ export default defineService({
   settings: identitySettings,
   migrations: fileURLToPath(new URL('./db/migrations/', import.meta.url)),
   bodyLimit: 16 * 1024,
-  async setup(app, { settings, db, messaging, log, onClose }) {
+  async setup(app, ctx) {
+    const { settings, db, messaging, log, onClose } = ctx;
     let jwk = settings.IDENTITY_SIGNING_KEY;
     if (!jwk) {
       const kept = await keepSigningKey(db, await generateSigningJwk());
@@ -31,6 +32,8 @@ export default defineService({
     const key = loadSigningKey(jwk);
     // identity verifies its own tokens with its own public key, not over HTTP.
     const verifier = new TokenVerifier({ jwks: createLocalJWKSet({ keys: [key.publicJwk] }) });
+    // The kit's own routes (dead letters, outbox) verify with it too: identity need not know its own URL.
+    ctx.verifier = verifier;
 
     // Replicas may race here; the unique email makes the losing insert a no-op.
     const existing = await findCredentials(db, settings.ADMIN_EMAIL);
