@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describe, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger, NatsTransport } from '@emporium/kit';
 import { IN_CI, natsUnavailable, TEST_DATABASE_URL, TEST_NATS_URL } from '@emporium/testing';
-import { inject } from 'vitest';
-import { startDistributed } from '../../tools/src/distributed.ts';
+import { startDistributed, type DistributedPlatform } from '../../tools/src/distributed.ts';
 import { seedDemo } from '../../tools/src/seed/seed.ts';
+import { BACKENDS } from '../../tools/src/services.ts';
+import { CARDS, describeCheckout, Shop } from './checkout.ts';
 import { describeJourney } from './journey.ts';
 
 const unavailable = inject('postgresUnavailable') || (await natsUnavailable());
@@ -16,7 +17,7 @@ const base = 20_000 + Math.floor(Math.random() * 200) * 100;
 /** Deletes the event streams this run created in its own namespace. */
 async function dropStreams(): Promise<void> {
   const nats = await NatsTransport.connect({ url: TEST_NATS_URL, namespace: prefix, log: createLogger('e2e', 'silent') });
-  for (const producer of ['identity', 'catalog', 'notifications']) await nats.deleteStream(producer);
+  for (const def of BACKENDS) await nats.deleteStream(def.name);
   await nats.close();
 }
 
@@ -28,28 +29,73 @@ async function dropDatabases(): Promise<void> {
   await admin.end();
 }
 
+// One platform for every suite in this file: starting ten processes is the slow part.
+let started: Promise<DistributedPlatform> | undefined;
+const platform = () =>
+  (started ??= (async () => {
+    const p = await startDistributed(
+      {
+        DATABASE_URL: TEST_DATABASE_URL,
+        DATABASE_PREFIX: prefix,
+        NATS_URL: TEST_NATS_URL,
+        EVENTS_NAMESPACE: prefix,
+        PORT: String(base + 80),
+        SERVICE_PORT_BASE: String(base),
+        REPLICAS: 'catalog=2',
+        LOG_LEVEL: 'warn',
+        SAGA_STEP_TIMEOUT_MS: '6000',
+        PATH: '/usr/bin:/bin',
+      },
+      () => {},
+    );
+    await seedDemo(p.gatewayUrl, () => {});
+    return p;
+  })());
+const shared = async () => ({ gatewayUrl: (await platform()).gatewayUrl, stop: async () => {} });
+
 if (unavailable && !IN_CI) {
-  describe.skip(`journey through the gateway (distributed) — skipped: ${unavailable}`, () => {});
+  describe.skip(`the platform in distributed mode — skipped: ${unavailable}`, () => {});
 } else if (unavailable) {
-  describe('journey through the gateway (distributed)', () => {
-    it('needs PostgreSQL under CI', () => {
+  describe('the platform in distributed mode', () => {
+    it('needs PostgreSQL and NATS under CI', () => {
       throw new Error(`${unavailable}. CI=true requires it.`);
     });
   });
 } else {
-  describeJourney('distributed, 2 catalog replicas', async () => {
-    const platform = await startDistributed(
-      { DATABASE_URL: TEST_DATABASE_URL, DATABASE_PREFIX: prefix, NATS_URL: TEST_NATS_URL, EVENTS_NAMESPACE: prefix, PORT: String(base + 80), SERVICE_PORT_BASE: String(base), REPLICAS: 'catalog=2', LOG_LEVEL: 'warn', PATH: '/usr/bin:/bin' },
-      () => {},
-    );
-    await seedDemo(platform.gatewayUrl, () => {});
-    return {
-      gatewayUrl: platform.gatewayUrl,
-      async stop() {
-        await platform.stop();
-        await dropDatabases();
-        await dropStreams();
-      },
-    };
+  afterAll(async () => {
+    if (!started) return;
+    await (await started).stop();
+    await dropDatabases();
+    await dropStreams();
+  }, 120_000);
+
+  describeJourney('distributed, 2 catalog replicas', shared);
+  describeCheckout('distributed', shared);
+
+  describe('checkout survives a crash (distributed)', () => {
+    let shop: Shop;
+    beforeAll(async () => {
+      shop = await Shop.open((await platform()).gatewayUrl);
+    }, 180_000);
+    afterEach(async () => {
+      await shop.expectInvariants();
+    }, 60_000);
+
+    // Each service is killed (SIGKILL) right after an order is accepted, while its saga runs,
+    // and started again. Every order must end CONFIRMED or CANCELLED with the invariants intact.
+    for (const victim of ['orders', 'inventory', 'payments']) {
+      it(`completes or compensates every saga when ${victim} is killed mid-checkout`, async () => {
+        const p = await platform();
+        const product = await shop.product(6);
+        const buyers = await Promise.all([1, 2, 3].map(() => shop.shopper()));
+        const placed = await Promise.all(buyers.map((b) => shop.order(b, [{ productId: product, quantity: 1 }], CARDS.approved)));
+        expect(placed.map((r) => r.status)).toEqual([202, 202, 202]);
+        const replica = p.replicas.find((r) => r.service === victim)!;
+        await p.kill(replica);
+        await p.restart(replica);
+        const orders = await Promise.all(placed.map((r) => shop.settled(r.body.id)));
+        for (const order of orders) expect(['CONFIRMED', 'CANCELLED']).toContain(order.status);
+      }, 120_000);
+    }
   });
 }
