@@ -95,8 +95,8 @@ describeOnDatabases('identity service', (kind) => {
     const identity = await startIdentity(database.db);
     try {
       const { paths } = (await identity.app.inject({ method: 'GET', url: '/openapi.json' })).json();
-      // The service's own routes, and the kit's dead-letter operations that every service with events has.
-      expect(Object.keys(paths).sort()).toEqual(['/.well-known/jwks.json', '/auth/login', '/auth/register', '/ops/dead-letters', '/ops/dead-letters/{id}/replay', '/users/me']);
+      // The service's own routes, and the kit's dead-letter and outbox operations that every service with events has.
+      expect(Object.keys(paths).sort()).toEqual(['/.well-known/jwks.json', '/auth/login', '/auth/register', '/ops/dead-letters', '/ops/dead-letters/{id}/replay', '/ops/outbox', '/users/me']);
       expect(paths['/auth/register'].post.requestBody.content['application/json'].schema.required).toEqual(['email', 'password', 'name']);
       expect(Object.keys(paths['/auth/login'].post.responses)).toEqual(['200', '400', '401', '429']);
       expect(paths['/users/me'].get.security).toEqual([{ bearer: [] }]);
