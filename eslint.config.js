@@ -15,6 +15,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['packages/kit/src/config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },

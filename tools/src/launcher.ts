@@ -4,6 +4,7 @@ import { startEmbedded } from './embedded.ts';
 import { seedDemo } from './seed/seed.ts';
 import { DEV_ACCOUNTS } from './services.ts';
 import { parseLauncherSettings } from './settings.ts';
+import { ensureWebBuilt } from './web.ts';
 
 const USAGE = `usage: tsx tools/src/launcher.ts <embedded|distributed>
   embedded      every service in this process, on PGlite in DATA_DIR (default ./.data)
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   const source = processEnv();
   const settings = parseLauncherSettings(source);
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  await ensureWebBuilt(log);
   log(`Starting Emporium (${mode})…`);
   const platform = mode === 'embedded' ? await startEmbedded(source) : await startDistributed(source, (line) => process.stdout.write(`${line}\n`));
   let stopping = false;

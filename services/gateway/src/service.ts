@@ -4,6 +4,7 @@ import { registerEdge } from './edge/edge.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.ts';
 import { docsRoutes } from './routes/docs.routes.ts';
 import { opsRoutes } from './routes/ops.routes.ts';
+import { webRoutes } from './routes/web.routes.ts';
 import { proxyRoutes } from './routes/proxy.routes.ts';
 import { createUpstreams } from './upstreams.ts';
 
@@ -34,6 +35,7 @@ export default defineService({
     await app.register(docsRoutes, { upstreams });
     await app.register(opsRoutes, { upstreams, verifier: ctx.verifier });
     await app.register(dashboardRoutes, { upstreams: dashboard, verifier: ctx.verifier, timeoutMs: s.DASHBOARD_TIMEOUT_MS });
+    await app.register(webRoutes, { dir: s.WEB_DIR });
     await app.register(proxyRoutes, { upstreams, streams, bodyLimit: s.BODY_LIMIT, maxStreams: s.EVENT_STREAMS_MAX });
   },
 });

@@ -1,0 +1,4 @@
+/** Placeholder until the page is written. */
+export function ConsoleSagas() {
+  return <h1>ConsoleSagas</h1>;
+}
