@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const source = processEnv();
   const settings = parseLauncherSettings(source);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  await ensureWebBuilt(log);
+  if (!settings.WEB_DIR) await ensureWebBuilt(log);
   log(`Starting Emporium (${mode})…`);
   const platform = mode === 'embedded' ? await startEmbedded(source) : await startDistributed(source, (line) => process.stdout.write(`${line}\n`));
   let stopping = false;

@@ -8,6 +8,8 @@ export const launcherSettings = {
   SERVICE_PORT_BASE: setting.port().with(8100),
   /** Replicas per service in distributed mode, e.g. "2" for all, or "catalog=3,identity=2". */
   REPLICAS: setting.string().with('1'),
+  /** A web app build to serve instead of web/dist (the launcher then builds nothing). */
+  WEB_DIR: setting.string().optional(),
   /** Seed the demo catalog and accounts on a first start. */
   SEED: setting.bool().with(true),
 };

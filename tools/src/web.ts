@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from './processes.ts';
 
 const WEB = join(ROOT, 'web');
@@ -16,7 +18,9 @@ async function newest(path: string): Promise<number> {
 
 /**
  * Builds the web app (web/dist, which the gateway serves) when it is missing or older than its
- * sources, so `npm start` serves the current UI without a separate step. Returns whether it built.
+ * sources, so `npm start` serves the current UI without a separate step. Vite runs in a child
+ * process: in this one it would set NODE_ENV=production for the services started after it.
+ * Returns whether it built.
  */
 export async function ensureWebBuilt(log: (line: string) => void): Promise<boolean> {
   const built = await newest(join(WEB, 'dist', 'index.html'));
@@ -24,8 +28,12 @@ export async function ensureWebBuilt(log: (line: string) => void): Promise<boole
   if (built > sources) return false;
   log('Building the web app (web/dist)…');
   const started = performance.now();
-  const { build } = await import('vite');
-  await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+  const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [vite, 'build', WEB, '--logLevel', 'warn'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`building the web app failed (vite exited with ${code})`))));
+  });
   log(`Built the web app in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   return true;
 }
