@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { Link } from 'react-router';
+import { Link, useLocation } from 'react-router';
 import type { ApiError } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 
@@ -21,8 +21,9 @@ export function ErrorBox({ error, retry }: { error: ApiError | Error; retry?: ()
 /** Shows `children` to signed-in users; others are asked to sign in. */
 export function RequireUser({ children }: { children: ReactNode }) {
   const { user, ready } = useAuth();
+  const location = useLocation();
   if (!ready) return <Loading />;
-  if (!user) return <div className="notice"><p>Please <Link to="/signin">sign in</Link> to see this page.</p></div>;
+  if (!user) return <div className="notice"><p>Please <Link to="/signin" state={{ from: location.pathname }}>sign in</Link> to see this page.</p></div>;
   return <>{children}</>;
 }
 

@@ -1,4 +1,50 @@
-/** Placeholder until the page is written. */
+import { useRef, useState, type FormEvent } from 'react';
+import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
+import { useAuth } from '../../auth.tsx';
+import { Field, FormProblem, fieldErrors, useFocusInvalid } from '../../components/shop-form.tsx';
+import { returnPath } from '../../components/shop-signin-link.tsx';
+
+/** The sign-in form; on success it goes back to where the shopper came from. */
 export function SignIn() {
-  return <h1>SignIn</h1>;
+  const { signIn } = useAuth();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [params] = useSearchParams();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const form = useRef<HTMLFormElement>(null);
+  useFocusInvalid(form, error);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await signIn(email.trim(), password);
+      void navigate(returnPath(location.state, params), { replace: true });
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  }
+
+  const fields = fieldErrors(error);
+  return (
+    <div className="shop-auth">
+      <h1>Sign in</h1>
+      <form ref={form} className="stack" noValidate onSubmit={(e) => void submit(e)}>
+        <Field label="Email" error={fields.email}>
+          {(props) => <input {...props} type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />}
+        </Field>
+        <Field label="Password" error={fields.password}>
+          {(props) => <input {...props} type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />}
+        </Field>
+        <FormProblem error={error} shown={['email', 'password']} />
+        <div><button type="submit" disabled={busy}>Sign in</button></div>
+      </form>
+      <p className="shop-auth-alt">New to Emporium? <Link to="/register" state={location.state}>Register</Link></p>
+    </div>
+  );
 }
