@@ -6,6 +6,7 @@ export * from './metrics.ts';
 export * from './logger.ts';
 export * from './telemetry.ts';
 export * from './service.ts';
+export * from './openapi.ts';
 export type { BackgroundTask } from './background.ts';
 export * from './db/types.ts';
 export { PGliteHost } from './db/pglite.ts';

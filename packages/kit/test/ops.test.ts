@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Type } from '@sinclair/typebox';
-import { dataschemaOf, defineEvent, type CloudEvent } from '@emporium/contracts/events';
+import { defineEvent } from '@emporium/contracts/events';
 import { buildService, createLogger, InProcessTransport, type BuiltService, type DeadLetter, type ServiceDefinition } from '@emporium/kit';
-import { describeOnDatabases, testTokens, type TestDatabase, type TestTokens } from '@emporium/testing';
+import { cloudEvent, deliver, describeOnDatabases, testTokens, type TestDatabase, type TestTokens } from '@emporium/testing';
 
 /** A test event, published by a producer that does not exist here: the test hands it to the transport. */
 const rang = defineEvent({
@@ -65,18 +65,7 @@ describeOnDatabases('ops routes: dead letters', (kind) => {
     await service.start();
     admin = await tokens.auth({ roles: ['admin'] });
     // With one delivery allowed, the first failure dead-letters the message before publish resolves.
-    const event: CloudEvent<{ bellId: string }> = {
-      specversion: '1.0',
-      id: randomUUID(),
-      source: '/emporium/belfry',
-      type: rang.type,
-      subject: 'bell-1',
-      time: new Date().toISOString(),
-      datacontenttype: 'application/json',
-      dataschema: dataschemaOf(rang),
-      data: { bellId: 'bell-1' },
-    };
-    await transport.publish([{ id: event.id, type: event.type, subject: event.subject, producer: 'belfry', body: JSON.stringify(event) }]);
+    await deliver(transport, cloudEvent(rang, { bellId: 'bell-1' }, 'bell-1'));
   });
   afterAll(async () => {
     await service.close();

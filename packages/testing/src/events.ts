@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Transport } from '@emporium/kit';
 import { dataschemaOf, type CloudEvent, type EventData, type EventDefinition } from '@emporium/contracts/events';
 
-/** A CloudEvent of `definition` as its producer's relay would send it. */
-export function cloudEvent<E extends EventDefinition>(definition: E, data: EventData<E>, subject: string): CloudEvent<EventData<E>> {
+/** A CloudEvent of `definition` as its producer's relay would send it; `time` defaults to now. */
+export function cloudEvent<E extends EventDefinition>(definition: E, data: EventData<E>, subject: string, time = new Date()): CloudEvent<EventData<E>> {
   return {
     specversion: '1.0',
     id: randomUUID(),
     source: `/emporium/${definition.producer}`,
     type: definition.type,
     subject,
-    time: new Date().toISOString(),
+    time: time.toISOString(),
     datacontenttype: 'application/json',
     dataschema: dataschemaOf(definition),
     data,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeOnDatabases } from '@emporium/testing';
+import { cloudEvent, describeOnDatabases } from '@emporium/testing';
 import { productCreated } from '@emporium/contracts/catalog';
-import { eventOf, startCart, type CartService } from './helpers.ts';
+import { startCart, type CartService } from './helpers.ts';
 
 describeOnDatabases('cart events', (kind) => {
   let c: CartService;
@@ -61,7 +61,7 @@ describeOnDatabases('cart events', (kind) => {
   it('changes nothing when a product event is delivered twice', async () => {
     const userId = randomUUID();
     const id = randomUUID();
-    const created = eventOf(productCreated, { productId: id, sku: 'TWICE-1', name: 'Twice', price: { amount: 400, currency: 'USD' }, category: 'tea', initialStock: 1 }, { subject: id });
+    const created = cloudEvent(productCreated, { productId: id, sku: 'TWICE-1', name: 'Twice', price: { amount: 400, currency: 'USD' }, category: 'tea', initialStock: 1 }, id);
     await c.deliver(created);
     await c.updateProduct(id, { name: 'Twice, renamed', amount: 450 });
     // A redelivery of the older created event finds it in the inbox and does nothing.

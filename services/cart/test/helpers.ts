@@ -1,29 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { buildService, InProcessTransport } from '@emporium/kit';
-import { testTokens, type DatabaseKind } from '@emporium/testing';
-import { dataschemaOf, type CloudEvent, type EventData, type EventDefinition } from '@emporium/contracts/events';
+import type { BuiltService } from '@emporium/kit';
+import { cloudEvent, deliver as deliverTo, startTestService, type DatabaseKind } from '@emporium/testing';
+import type { CloudEvent } from '@emporium/contracts/events';
 import { productCreated, productDeleted, productUpdated } from '@emporium/contracts/catalog';
 import { orderConfirmed } from '@emporium/contracts/orders';
 import type { Cart } from '@emporium/contracts/cart';
 import service from '../src/service.ts';
 
-type Built = Awaited<ReturnType<typeof buildService>>;
+type Built = BuiltService;
 type Response = Awaited<ReturnType<Built['app']['inject']>>;
-
-/** A CloudEvent of `definition` as its producer publishes it; `time` defaults to now. */
-export function eventOf<E extends EventDefinition>(definition: E, data: EventData<E>, opts: { subject: string; time?: Date }): CloudEvent<EventData<E>> {
-  return {
-    specversion: '1.0',
-    id: randomUUID(),
-    source: `/emporium/${definition.producer}`,
-    type: definition.type,
-    subject: opts.subject,
-    time: (opts.time ?? new Date()).toISOString(),
-    datacontenttype: 'application/json',
-    dataschema: dataschemaOf(definition),
-    data,
-  };
-}
 
 /** A cart service on a fresh database, fed events as a broker would feed it. */
 export interface CartService {
@@ -56,19 +41,11 @@ const usd = (amount: number) => ({ amount, currency: 'USD' });
 
 /** Builds and starts the cart service on `kind`'s database, with an in-process transport. */
 export async function startCart(kind: DatabaseKind): Promise<CartService> {
-  const { db, close: closeDb } = await kind.open('cart');
-  const tokens = await testTokens();
-  const transport = new InProcessTransport();
-  const built = await buildService(service, { source: { LOG_LEVEL: 'silent' }, db, verifier: tokens.verifier, transport });
-  await built.start();
-  const { app } = built;
+  const { built, app, tokens, transport, close } = await startTestService(service, kind);
   const auth = (userId: string) => tokens.auth({ id: userId });
   const names = new Map<string, string>();
 
-  const deliver = (event: CloudEvent<unknown>) => {
-    const producer = event.source.split('/').pop()!;
-    return transport.publish([{ id: event.id, type: event.type, subject: event.subject, producer, body: JSON.stringify(event) }]);
-  };
+  const deliver = (event: CloudEvent<unknown>) => deliverTo(transport, event);
 
   return {
     built,
@@ -77,20 +54,20 @@ export async function startCart(kind: DatabaseKind): Promise<CartService> {
     deliver,
     async product({ id = randomUUID(), name = `Product ${id.slice(0, 8)}`, amount = 1000, time } = {}) {
       names.set(id, name);
-      await deliver(eventOf(productCreated, { productId: id, sku: `SKU-${id.slice(0, 8)}`, name, price: usd(amount), category: 'tea', initialStock: 10 }, { subject: id, time }));
+      await deliver(cloudEvent(productCreated, { productId: id, sku: `SKU-${id.slice(0, 8)}`, name, price: usd(amount), category: 'tea', initialStock: 10 }, id, time));
       return id;
     },
     async updateProduct(id, { name = names.get(id) ?? 'Renamed', amount = 1000, time }) {
       names.set(id, name);
-      await deliver(eventOf(productUpdated, { productId: id, sku: `SKU-${id.slice(0, 8)}`, name, price: usd(amount), category: 'tea' }, { subject: id, time }));
+      await deliver(cloudEvent(productUpdated, { productId: id, sku: `SKU-${id.slice(0, 8)}`, name, price: usd(amount), category: 'tea' }, id, time));
     },
     async deleteProduct(id) {
-      await deliver(eventOf(productDeleted, { productId: id }, { subject: id }));
+      await deliver(cloudEvent(productDeleted, { productId: id }, id));
     },
     confirmed(userId, productIds, fromCart = true) {
       const orderId = randomUUID();
       const items = productIds.map((productId) => ({ productId, name: names.get(productId) ?? 'Something', quantity: 1, unitPrice: usd(1000) }));
-      return eventOf(orderConfirmed, { orderId, userId, email: `${userId}@example.com`, items, total: usd(1000 * items.length), fromCart }, { subject: orderId });
+      return cloudEvent(orderConfirmed, { orderId, userId, email: `${userId}@example.com`, items, total: usd(1000 * items.length), fromCart }, orderId);
     },
     async cart(userId) {
       const res = await app.inject({ method: 'GET', url: '/cart', headers: await auth(userId) });
@@ -100,10 +77,6 @@ export async function startCart(kind: DatabaseKind): Promise<CartService> {
     add: async (userId, productId, quantity) => app.inject({ method: 'POST', url: '/cart/items', headers: await auth(userId), payload: { productId, quantity } }),
     set: async (userId, productId, quantity) => app.inject({ method: 'PATCH', url: `/cart/items/${productId}`, headers: await auth(userId), payload: { quantity } }),
     remove: async (userId, productId) => app.inject({ method: 'DELETE', url: `/cart/items/${productId}`, headers: await auth(userId) }),
-    async close() {
-      await built.close();
-      await transport.close();
-      await closeDb();
-    },
+    close,
   };
 }

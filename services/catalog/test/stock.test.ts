@@ -1,58 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildService, InProcessTransport } from '@emporium/kit';
-import { describeOnDatabases, testTokens } from '@emporium/testing';
-import { dataschemaOf, type CloudEvent } from '@emporium/contracts/events';
+import { cloudEvent, deliver as deliverTo, describeOnDatabases, startTestService, type TestService } from '@emporium/testing';
+import type { CloudEvent } from '@emporium/contracts/events';
 import { stockChanged } from '@emporium/contracts/inventory';
 import service from '../src/service.ts';
 
 /** A stock.changed event as inventory publishes it. */
 function stockEvent(productId: string, available: number, reserved = 0): CloudEvent<unknown> {
-  return {
-    specversion: '1.0',
-    id: randomUUID(),
-    source: '/emporium/inventory',
-    type: stockChanged.type,
-    subject: productId,
-    time: new Date().toISOString(),
-    datacontenttype: 'application/json',
-    dataschema: dataschemaOf(stockChanged),
-    data: { productId, available, reserved },
-  };
+  return cloudEvent(stockChanged, { productId, available, reserved }, productId);
 }
 
 describeOnDatabases('catalog stock read model', (kind) => {
-  let built: Awaited<ReturnType<typeof buildService>>;
-  let transport: InProcessTransport;
-  let closeDb: () => Promise<void>;
+  let svc: TestService;
   let admin: { authorization: string };
 
   beforeAll(async () => {
-    const opened = await kind.open('catalog');
-    closeDb = opened.close;
-    const tokens = await testTokens();
-    transport = new InProcessTransport();
-    built = await buildService(service, { source: { LOG_LEVEL: 'silent' }, db: opened.db, verifier: tokens.verifier, transport });
-    await built.start();
-    admin = await tokens.auth({ roles: ['customer', 'admin'] });
-    const category = await built.app.inject({ method: 'POST', url: '/categories', headers: admin, payload: { slug: 'tea', name: 'Tea' } });
+    svc = await startTestService(service, kind);
+    admin = await svc.tokens.auth({ roles: ['customer', 'admin'] });
+    const category = await svc.app.inject({ method: 'POST', url: '/categories', headers: admin, payload: { slug: 'tea', name: 'Tea' } });
     expect(category.statusCode).toBe(201);
   });
-  afterAll(async () => {
-    await built?.close();
-    await transport?.close();
-    await closeDb?.();
-  });
+  afterAll(() => svc?.close());
 
-  const deliver = (event: CloudEvent<unknown>) =>
-    transport.publish([{ id: event.id, type: event.type, subject: event.subject, producer: 'inventory', body: JSON.stringify(event) }]);
+  const deliver = (event: CloudEvent<unknown>) => deliverTo(svc.transport, event);
   const createProduct = async (sku: string, initialStock: number) => {
-    const res = await built.app.inject({ method: 'POST', url: '/products', headers: admin, payload: { sku, name: sku, description: '', price: { amount: 500, currency: 'USD' }, category: 'tea', initialStock } });
+    const res = await svc.app.inject({ method: 'POST', url: '/products', headers: admin, payload: { sku, name: sku, description: '', price: { amount: 500, currency: 'USD' }, category: 'tea', initialStock } });
     expect(res.statusCode).toBe(201);
     return res.json() as { id: string; updatedAt: string };
   };
   const shown = async (id: string) => {
-    const res = await built.app.inject({ method: 'GET', url: `/products/${id}` });
+    const res = await svc.app.inject({ method: 'GET', url: `/products/${id}` });
     expect(res.statusCode).toBe(200);
     return res.json() as { stock: { available: number }; updatedAt: string };
   };
@@ -66,7 +43,7 @@ describeOnDatabases('catalog stock read model', (kind) => {
     expect(after.stock).toEqual({ available: 7 });
     // A stock change is not an edit of the product.
     expect(after.updatedAt).toBe(product.updatedAt);
-    const list = await built.app.inject({ method: 'GET', url: '/products?search=STK' });
+    const list = await svc.app.inject({ method: 'GET', url: '/products?search=STK' });
     expect(list.json().data.map((p: { stock: unknown }) => p.stock)).toEqual([{ available: 7 }]);
 
     const sellOut = stockEvent(product.id, 0, 10);
@@ -78,7 +55,7 @@ describeOnDatabases('catalog stock read model', (kind) => {
   it('ignores stock of a product it does not have, without a dead letter', async () => {
     const ghost = randomUUID();
     await deliver(stockEvent(ghost, 5));
-    expect((await built.app.inject({ method: 'GET', url: `/products/${ghost}` })).statusCode).toBe(404);
-    expect(await built.ctx.messaging.deadLetters()).toEqual([]);
+    expect((await svc.app.inject({ method: 'GET', url: `/products/${ghost}` })).statusCode).toBe(404);
+    expect(await svc.built.ctx.messaging.deadLetters()).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { describeOnDatabases } from '@emporium/testing';
+import { cloudEvent, describeOnDatabases } from '@emporium/testing';
 import { releaseStock, reserveStock } from '@emporium/contracts/inventory';
-import { eventOf, startInventory, type Inventory } from './helpers.ts';
+import { startInventory, type Inventory } from './helpers.ts';
 
 describeOnDatabases('inventory saga commands', (kind) => {
   let inv: Inventory;
@@ -94,8 +94,8 @@ describeOnDatabases('inventory saga commands', (kind) => {
   it('handles two deliveries of the same reserve racing each other once', async () => {
     const a = await inv.createProduct(5);
     const orderId = randomUUID();
-    const event = eventOf(reserveStock, { orderId, items: [{ productId: a, quantity: 2 }] }, orderId);
-    const retry = eventOf(reserveStock, { orderId, items: [{ productId: a, quantity: 2 }] }, orderId);
+    const event = cloudEvent(reserveStock, { orderId, items: [{ productId: a, quantity: 2 }] }, orderId);
+    const retry = cloudEvent(reserveStock, { orderId, items: [{ productId: a, quantity: 2 }] }, orderId);
     await Promise.all([inv.deliver(event), inv.deliver(event), inv.deliver(retry)]);
     const replies = await inv.published(orderId);
     expect(replies.map((e) => e.type)).toEqual(['inventory.reserved', 'inventory.reserved']);
@@ -183,8 +183,8 @@ describeOnDatabases('inventory saga commands', (kind) => {
     for (let round = 0; round < 5; round++) {
       const orderId = randomUUID();
       await Promise.all([
-        inv.deliver(eventOf(reserveStock, { orderId, items: [{ productId: a, quantity: 1 }] }, orderId)),
-        inv.deliver(eventOf(releaseStock, { orderId, reason: 'raced' }, orderId)),
+        inv.deliver(cloudEvent(reserveStock, { orderId, items: [{ productId: a, quantity: 1 }] }, orderId)),
+        inv.deliver(cloudEvent(releaseStock, { orderId, reason: 'raced' }, orderId)),
       ]);
       expect((await inv.reservation(orderId))?.status).toBe('released');
       expect((await types(orderId)).filter((t) => t === 'inventory.released')).toHaveLength(1);
@@ -218,7 +218,7 @@ describeOnDatabases('inventory saga commands', (kind) => {
   it('dead-letters a malformed command without touching the stock', async () => {
     const a = await inv.createProduct(5);
     const orderId = randomUUID();
-    const bad = eventOf(reserveStock, { orderId, items: [{ productId: a, quantity: 0 }] }, orderId);
+    const bad = cloudEvent(reserveStock, { orderId, items: [{ productId: a, quantity: 0 }] }, orderId);
     await inv.deliver(bad);
     expect(await inv.published(orderId)).toEqual([]);
     expect(await inv.reservation(orderId)).toBeUndefined();

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { buildService, InProcessTransport, type TransportSubscription } from '@emporium/kit';
-import { testTokens, type DatabaseKind } from '@emporium/testing';
-import { dataschemaOf, type CloudEvent, type EventDefinition } from '@emporium/contracts/events';
+import { InProcessTransport, type BuiltService, type TransportSubscription } from '@emporium/kit';
+import { cloudEvent, deliver as deliverTo, startTestService, type DatabaseKind } from '@emporium/testing';
+import type { CloudEvent, EventDefinition } from '@emporium/contracts/events';
 import { productCreated, productDeleted } from '@emporium/contracts/catalog';
 import type { ItemQuantity } from '@emporium/contracts/common';
 import { commitStock, releaseStock, reserveStock } from '@emporium/contracts/inventory';
@@ -10,7 +10,7 @@ import service from '../src/service.ts';
 import { inventoryPublisher } from '../src/events/publish.ts';
 import { expireReservations } from '../src/tasks/expire-reservations.ts';
 
-type Built = Awaited<ReturnType<typeof buildService>>;
+type Built = BuiltService;
 type Headers = { authorization: string };
 
 /** An event as inventory wrote it to its outbox. */
@@ -59,21 +59,6 @@ export interface Inventory {
   close(): Promise<void>;
 }
 
-/** A CloudEvent of `definition` as its producer publishes it; `data` is taken as given, valid or not. */
-export function eventOf(definition: EventDefinition, data: Record<string, unknown>, subject: string): CloudEvent<unknown> {
-  return {
-    specversion: '1.0',
-    id: randomUUID(),
-    source: `/emporium/${definition.producer}`,
-    type: definition.type,
-    subject,
-    time: new Date().toISOString(),
-    datacontenttype: 'application/json',
-    dataschema: dataschemaOf(definition),
-    data,
-  };
-}
-
 /** The in-process transport, counting the deliveries a handler failed (a deadlock would show here). */
 class CountingTransport extends InProcessTransport {
   retries = 0;
@@ -90,25 +75,16 @@ class CountingTransport extends InProcessTransport {
   }
 }
 
-const PRODUCERS: Record<string, string> = {};
-for (const d of [productCreated, productDeleted, reserveStock, releaseStock, commitStock]) PRODUCERS[d.type] = d.producer;
-
 /** Builds and starts inventory on `kind`'s database, with an in-process transport. */
 export async function startInventory(kind: DatabaseKind, settings: Record<string, string> = {}): Promise<Inventory> {
-  const { db, close: closeDb } = await kind.open('inventory');
-  const tokens = await testTokens();
   const transport = new CountingTransport();
   // The sweep's own timer is pushed far out: the tests run it themselves, when time "has passed".
-  const source = { LOG_LEVEL: 'silent', RESERVATION_SWEEP_MS: '3600000', ...settings };
-  const built = await buildService(service, { source, db, verifier: tokens.verifier, transport });
-  await built.start();
-  const { app } = built;
+  const { built, app, tokens, close } = await startTestService(service, kind, { RESERVATION_SWEEP_MS: '3600000', ...settings }, { transport });
   const q = built.ctx.db;
 
-  const deliver = (event: CloudEvent<unknown>) =>
-    transport.publish([{ id: event.id, type: event.type, subject: event.subject, producer: PRODUCERS[event.type] ?? 'unknown', body: JSON.stringify(event) }]);
+  const deliver = (event: CloudEvent<unknown>) => deliverTo(transport, event);
   const send = async (definition: EventDefinition, data: Record<string, unknown>, subject: string) => {
-    const event = eventOf(definition, data, subject);
+    const event = cloudEvent(definition, data, subject);
     await deliver(event);
     return event;
   };
@@ -168,10 +144,6 @@ export async function startInventory(kind: DatabaseKind, settings: Record<string
       expect(transport.retries, 'failed deliveries').toBe(0);
       expect((await built.ctx.messaging.deadLetters()).filter((l) => l.reason === 'failed')).toEqual([]);
     },
-    async close() {
-      await built.close();
-      await transport.close();
-      await closeDb();
-    },
+    close,
   };
 }

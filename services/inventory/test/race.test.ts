@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { describeOnDatabases } from '@emporium/testing';
+import { cloudEvent, describeOnDatabases } from '@emporium/testing';
 import { commitStock, releaseStock, reserveStock } from '@emporium/contracts/inventory';
-import { eventOf, startInventory, type Inventory } from './helpers.ts';
+import { startInventory, type Inventory } from './helpers.ts';
 
 /** The orders among `orderIds` whose first reply was `type`. */
 async function answeredWith(inv: Inventory, orderIds: string[], type: string): Promise<string[]> {
@@ -24,7 +24,7 @@ describeOnDatabases('inventory under concurrency', (kind) => {
   it('lets exactly as many orders as there are units have the last units', async () => {
     const a = await inv.createProduct(7);
     const orders = Array.from({ length: 25 }, () => randomUUID());
-    await Promise.all(orders.map((orderId) => inv.deliver(eventOf(reserveStock, { orderId, items: [{ productId: a, quantity: 1 }] }, orderId))));
+    await Promise.all(orders.map((orderId) => inv.deliver(cloudEvent(reserveStock, { orderId, items: [{ productId: a, quantity: 1 }] }, orderId))));
 
     expect(await answeredWith(inv, orders, 'inventory.reserved')).toHaveLength(7);
     expect(await answeredWith(inv, orders, 'inventory.reservation-failed')).toHaveLength(18);
@@ -37,7 +37,7 @@ describeOnDatabases('inventory under concurrency', (kind) => {
     const permutations = [[0, 1, 2], [2, 1, 0], [1, 2, 0], [0, 2, 1], [2, 0, 1], [1, 0, 2]];
     await Promise.all(orders.map((orderId, i) => {
       const items = permutations[i % permutations.length]!.map((p) => ({ productId: products[p]!, quantity: 1 }));
-      return inv.deliver(eventOf(reserveStock, { orderId, items }, orderId));
+      return inv.deliver(cloudEvent(reserveStock, { orderId, items }, orderId));
     }));
 
     expect(await answeredWith(inv, orders, 'inventory.reserved')).toHaveLength(10);
@@ -50,7 +50,7 @@ describeOnDatabases('inventory under concurrency', (kind) => {
     // 1. Twenty orders of three units (two of a, one of b): all fit.
     await Promise.all(orders.map((orderId, i) => {
       const items = i % 2 ? [{ productId: a, quantity: 2 }, { productId: b, quantity: 1 }] : [{ productId: b, quantity: 1 }, { productId: a, quantity: 2 }];
-      return inv.deliver(eventOf(reserveStock, { orderId, items }, orderId));
+      return inv.deliver(cloudEvent(reserveStock, { orderId, items }, orderId));
     }));
     expect(await answeredWith(inv, orders, 'inventory.reserved')).toHaveLength(20);
 
@@ -60,9 +60,9 @@ describeOnDatabases('inventory under concurrency', (kind) => {
     for (const orderId of toExpire) await inv.backdate(orderId);
     const late = Array.from({ length: 20 }, () => randomUUID());
     await Promise.all([
-      ...toCommit.map((orderId) => inv.deliver(eventOf(commitStock, { orderId }, orderId))),
-      ...toRelease.map((orderId) => inv.deliver(eventOf(releaseStock, { orderId, reason: 'cancelled' }, orderId))),
-      ...late.map((orderId) => inv.deliver(eventOf(reserveStock, { orderId, items: [{ productId: b, quantity: 1 }, { productId: a, quantity: 1 }] }, orderId))),
+      ...toCommit.map((orderId) => inv.deliver(cloudEvent(commitStock, { orderId }, orderId))),
+      ...toRelease.map((orderId) => inv.deliver(cloudEvent(releaseStock, { orderId, reason: 'cancelled' }, orderId))),
+      ...late.map((orderId) => inv.deliver(cloudEvent(reserveStock, { orderId, items: [{ productId: b, quantity: 1 }, { productId: a, quantity: 1 }] }, orderId))),
       inv.sweep(2),
       inv.app.inject({ method: 'PUT', url: `/inventory/${a}`, headers: inv.admin, payload: { available: 25 } }),
       inv.app.inject({ method: 'PUT', url: `/inventory/${b}`, headers: inv.admin, payload: { available: 25 } }),

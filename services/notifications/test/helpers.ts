@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { buildService, InProcessTransport } from '@emporium/kit';
-import { testTokens, type DatabaseKind } from '@emporium/testing';
-import { dataschemaOf, type CloudEvent, type EventDefinition } from '@emporium/contracts/events';
+import type { BuiltService } from '@emporium/kit';
+import { cloudEvent, deliver, startTestService, type DatabaseKind } from '@emporium/testing';
+import type { CloudEvent, EventDefinition } from '@emporium/contracts/events';
 import { userRegistered } from '@emporium/contracts/identity';
 import type { NotificationPage } from '@emporium/contracts/notifications';
 import service from '../src/service.ts';
 
-type Built = Awaited<ReturnType<typeof buildService>>;
+type Built = BuiltService;
 
 /** A notifications service on a fresh database, fed events as a broker would feed it. */
 export interface Notifications {
@@ -23,46 +23,26 @@ export interface Notifications {
   close(): Promise<void>;
 }
 
-/** A CloudEvent of `definition` as its producer publishes it; `data` is taken as given, valid or not. */
-export function eventOf(definition: EventDefinition, data: Record<string, unknown>, subject: string): CloudEvent<unknown> {
-  return {
-    specversion: '1.0',
-    id: randomUUID(),
-    source: `/emporium/${definition.producer}`,
-    type: definition.type,
-    subject,
-    time: new Date().toISOString(),
-    datacontenttype: 'application/json',
-    dataschema: dataschemaOf(definition),
-    data,
-  };
-}
-
 /** A user.registered CloudEvent as identity publishes it; `data` is taken as given, valid or not. */
 export function userRegisteredEvent(data: Record<string, unknown>, subject = String(data.userId ?? randomUUID())): CloudEvent<unknown> {
-  return eventOf(userRegistered, data, subject);
+  return cloudEvent<EventDefinition>(userRegistered, data, subject);
 }
 
 /** An order event as orders publishes it, for `orderId` (a new one by default); `data` is taken as given. */
 export function orderEvent(definition: EventDefinition, data: Record<string, unknown>): CloudEvent<unknown> {
   const full = { orderId: randomUUID(), ...data };
-  return eventOf(definition, full, String(full.orderId));
+  return cloudEvent(definition, full, String(full.orderId));
 }
 
 /** Builds and starts the notifications service on `kind`'s database, with an in-process transport. */
 export async function startNotifications(kind: DatabaseKind): Promise<Notifications> {
-  const { db, close: closeDb } = await kind.open('notifications');
-  const tokens = await testTokens();
-  const transport = new InProcessTransport();
-  const built = await buildService(service, { source: { LOG_LEVEL: 'silent' }, db, verifier: tokens.verifier, transport });
-  await built.start();
-  const { app } = built;
+  const { built, app, tokens, transport, close } = await startTestService(service, kind);
 
   return {
     built,
     app,
     auth: (userId, roles) => tokens.auth({ id: userId, ...(roles ? { roles } : {}) }),
-    deliver: (event) => transport.publish([{ id: event.id, type: event.type, subject: event.subject, producer: event.source.split('/').pop()!, body: JSON.stringify(event) }]),
+    deliver: (event) => deliver(transport, event),
     async list(userId, query = {}) {
       const res = await app.inject({
         method: 'GET',
@@ -80,10 +60,6 @@ export async function startNotifications(kind: DatabaseKind): Promise<Notificati
       );
       return rows;
     },
-    async close() {
-      await built.close();
-      await transport.close();
-      await closeDb();
-    },
+    close,
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { buildService, InProcessTransport, type BuiltService } from '@emporium/kit';
-import { cloudEvent, deliver, testTokens, type DatabaseKind } from '@emporium/testing';
+import type { BuiltService } from '@emporium/kit';
+import { cloudEvent, deliver, startTestService, type DatabaseKind } from '@emporium/testing';
 import { productCreated } from '@emporium/contracts/catalog';
 import type { EventData, EventDefinition } from '@emporium/contracts/events';
 import type { Order } from '@emporium/contracts/orders';
@@ -32,16 +32,13 @@ export interface Orders {
 
 /** Builds and starts the orders service with `settings` on `kind`'s database. */
 export async function startOrders(kind: DatabaseKind, settings: Record<string, string> = {}): Promise<Orders> {
-  const { db, close: closeDb } = await kind.open('orders');
-  const tokens = await testTokens();
-  const transport = new InProcessTransport();
-  const built = await buildService(service, {
-    source: { LOG_LEVEL: 'silent', SAGA_STEP_TIMEOUT_MS: '60000', SAGA_COMPENSATION_TIMEOUT_MS: '60000', OUTBOX_POLL_MS: '100', CART_URL: 'http://127.0.0.1:9', ...settings },
-    db,
-    verifier: tokens.verifier,
-    transport,
+  const { built, tokens, transport, close } = await startTestService(service, kind, {
+    SAGA_STEP_TIMEOUT_MS: '60000',
+    SAGA_COMPENSATION_TIMEOUT_MS: '60000',
+    OUTBOX_POLL_MS: '100',
+    CART_URL: 'http://127.0.0.1:9',
+    ...settings,
   });
-  await built.start();
   const auth = (userId: string, roles?: string[]) => tokens.auth({ id: userId, email: `${userId}@example.com`, ...(roles ? { roles } : {}) });
   const send: Orders['send'] = (definition, data, subject) => deliver(transport, cloudEvent(definition, data, subject ?? String((data as { orderId?: string; productId?: string }).orderId ?? (data as { productId?: string }).productId)));
   const published = async (orderId: string) => {
@@ -73,10 +70,6 @@ export async function startOrders(kind: DatabaseKind, settings: Record<string, s
     },
     published,
     types: async (orderId) => (await published(orderId)).map(([type]) => type),
-    async close() {
-      await built.close();
-      await transport.close();
-      await closeDb();
-    },
+    close,
   };
 }

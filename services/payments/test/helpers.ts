@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { buildService, InProcessTransport } from '@emporium/kit';
-import { testTokens, type DatabaseKind } from '@emporium/testing';
-import { dataschemaOf, type CloudEvent, type EventDefinition } from '@emporium/contracts/events';
+import type { BuiltService } from '@emporium/kit';
+import { cloudEvent, deliver as deliverTo, startTestService, type DatabaseKind } from '@emporium/testing';
+import type { CloudEvent, EventDefinition } from '@emporium/contracts/events';
 import type { Money } from '@emporium/contracts/common';
 import { authorizePayment, cancelPayment, capturePayment, type PaymentPage } from '@emporium/contracts/payments';
 import service, { paymentWorkerOf } from '../src/service.ts';
@@ -9,7 +9,7 @@ import type { PaymentWorker } from '../src/worker/payment-worker.ts';
 
 export { TEST_CARDS } from '../src/provider/test-cards.ts';
 
-type Built = Awaited<ReturnType<typeof buildService>>;
+type Built = BuiltService;
 
 /** USD in cents. */
 export const usd = (amount: number): Money => ({ amount, currency: 'USD' });
@@ -68,40 +68,20 @@ export interface Payments {
   close(): Promise<void>;
 }
 
-function command(definition: EventDefinition, data: Record<string, unknown>): CloudEvent<unknown> {
-  return {
-    specversion: '1.0',
-    id: randomUUID(),
-    source: '/emporium/orders',
-    type: definition.type,
-    subject: String(data.orderId ?? randomUUID()),
-    time: new Date().toISOString(),
-    datacontenttype: 'application/json',
-    dataschema: dataschemaOf(definition),
-    data,
-  };
-}
-
 /**
  * Builds the payments service on `kind`'s database with an in-process transport. Only its
  * subscriptions and relay are started: the worker runs when the test drains it, so nothing
  * happens behind the test's back. `settings` override the quick test defaults.
  */
 export async function startPayments(kind: DatabaseKind, settings: Record<string, string> = {}): Promise<Payments> {
-  const { db, close: closeDb } = await kind.open('payments');
-  const tokens = await testTokens();
-  const transport = new InProcessTransport();
-  const source = { LOG_LEVEL: 'silent', PAYMENT_PROVIDER_LATENCY_MS: '0', PAYMENT_PROVIDER_TIMEOUT_MS: '150', ...settings };
-  const built = await buildService(service, { source, db, verifier: tokens.verifier, transport });
+  const { built, app, tokens, transport, close } = await startTestService(service, kind, { PAYMENT_PROVIDER_LATENCY_MS: '0', PAYMENT_PROVIDER_TIMEOUT_MS: '150', ...settings }, { start: false });
   await built.ctx.messaging.start();
-  const { app } = built;
   const worker = paymentWorkerOf(app);
   const q = built.ctx.db;
 
-  const deliver = (event: CloudEvent<unknown>) =>
-    transport.publish([{ id: event.id, type: event.type, subject: event.subject, producer: 'orders', body: JSON.stringify(event) }]);
+  const deliver = (event: CloudEvent<unknown>) => deliverTo(transport, event);
   const send = async (definition: EventDefinition, data: Record<string, unknown>) => {
-    const event = command(definition, data);
+    const event = cloudEvent(definition, data, String(data.orderId ?? randomUUID()));
     await deliver(event);
     return event;
   };
@@ -171,10 +151,6 @@ export async function startPayments(kind: DatabaseKind, settings: Record<string,
       if (res.statusCode !== 200) throw new Error(`listing as ${userId}: expected 200, got ${res.statusCode} ${res.body}`);
       return res.json();
     },
-    async close() {
-      await built.close();
-      await transport.close();
-      await closeDb();
-    },
+    close,
   };
 }

@@ -1,28 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { buildService, InProcessTransport } from '@emporium/kit';
-import type { DatabaseKind } from '@emporium/testing';
-import { dataschemaOf, type CloudEvent, type EventData, type EventDefinition } from '@emporium/contracts/events';
+import type { BuiltService } from '@emporium/kit';
+import { cloudEvent, deliver as deliverTo, startTestService, type DatabaseKind } from '@emporium/testing';
+import type { CloudEvent } from '@emporium/contracts/events';
 import { productCreated, productDeleted, productUpdated } from '@emporium/contracts/catalog';
 import { orderConfirmed } from '@emporium/contracts/orders';
 import type { RecommendationList } from '@emporium/contracts/recommendations';
 import service from '../src/service.ts';
 
-type Built = Awaited<ReturnType<typeof buildService>>;
-
-/** A CloudEvent of `definition` as its producer publishes it; `time` defaults to now. */
-export function eventOf<E extends EventDefinition>(definition: E, data: EventData<E>, opts: { subject: string; time?: Date }): CloudEvent<EventData<E>> {
-  return {
-    specversion: '1.0',
-    id: randomUUID(),
-    source: `/emporium/${definition.producer}`,
-    type: definition.type,
-    subject: opts.subject,
-    time: (opts.time ?? new Date()).toISOString(),
-    datacontenttype: 'application/json',
-    dataschema: dataschemaOf(definition),
-    data,
-  };
-}
+type Built = BuiltService;
 
 const usd = (amount: number) => ({ amount, currency: 'USD' });
 
@@ -47,15 +32,8 @@ export interface Recommendations {
 
 /** Builds and starts the recommendations service on `kind`'s database, with an in-process transport. */
 export async function startRecommendations(kind: DatabaseKind): Promise<Recommendations> {
-  const { db, close: closeDb } = await kind.open('recommendations');
-  const transport = new InProcessTransport();
-  const built = await buildService(service, { source: { LOG_LEVEL: 'silent' }, db, transport });
-  await built.start();
-  const { app } = built;
-  const deliver = (event: CloudEvent<unknown>) => {
-    const producer = event.source.split('/').pop()!;
-    return transport.publish([{ id: event.id, type: event.type, subject: event.subject, producer, body: JSON.stringify(event) }]);
-  };
+  const { built, app, transport, close } = await startTestService(service, kind);
+  const deliver = (event: CloudEvent<unknown>) => deliverTo(transport, event);
   const catalogFields = (id: string, name: string) => ({ productId: id, sku: `SKU-${id.slice(0, 8)}`, name, price: usd(500), category: 'tea' });
 
   return {
@@ -63,26 +41,22 @@ export async function startRecommendations(kind: DatabaseKind): Promise<Recommen
     app,
     deliver,
     async product(name, { id = randomUUID(), time } = {}) {
-      await deliver(eventOf(productCreated, { ...catalogFields(id, name), initialStock: 5 }, { subject: id, time }));
+      await deliver(cloudEvent(productCreated, { ...catalogFields(id, name), initialStock: 5 }, id, time));
       return id;
     },
-    rename: (id, name, time) => deliver(eventOf(productUpdated, catalogFields(id, name), { subject: id, time })),
-    deleteProduct: (id) => deliver(eventOf(productDeleted, { productId: id }, { subject: id })),
+    rename: (id, name, time) => deliver(cloudEvent(productUpdated, catalogFields(id, name), id, time)),
+    deleteProduct: (id) => deliver(cloudEvent(productDeleted, { productId: id }, id)),
     order(productIds, names = {}) {
       const orderId = randomUUID();
       const userId = randomUUID();
       const items = productIds.map((productId) => ({ productId, name: names[productId] ?? 'Ordered item', quantity: 1, unitPrice: usd(500) }));
-      return eventOf(orderConfirmed, { orderId, userId, email: 'buyer@example.com', items, total: usd(500 * items.length), fromCart: false }, { subject: orderId });
+      return cloudEvent(orderConfirmed, { orderId, userId, email: 'buyer@example.com', items, total: usd(500 * items.length), fromCart: false }, orderId);
     },
     async recommend(productId, limit) {
       const res = await app.inject({ method: 'GET', url: '/recommendations', query: { productId, ...(limit === undefined ? {} : { limit: String(limit) }) } });
       if (res.statusCode !== 200) throw new Error(`recommendations for ${productId}: expected 200, got ${res.statusCode} ${res.body}`);
       return res.json();
     },
-    async close() {
-      await built.close();
-      await transport.close();
-      await closeDb();
-    },
+    close,
   };
 }

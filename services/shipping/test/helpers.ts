@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { buildService, InProcessTransport, type BuiltService } from '@emporium/kit';
-import { testTokens, type DatabaseKind } from '@emporium/testing';
+import type { BuiltService } from '@emporium/kit';
+import { cloudEvent, deliver as deliverTo, startTestService, type DatabaseKind } from '@emporium/testing';
 import type { Address } from '@emporium/contracts/common';
-import { dataschemaOf, type CloudEvent, type EventDefinition } from '@emporium/contracts/events';
+import type { CloudEvent, EventDefinition } from '@emporium/contracts/events';
 import { cancelShipment, scheduleShipment, type Shipment, type ShipmentPage } from '@emporium/contracts/shipping';
 import type { shippingSettings } from '../src/config.ts';
 import service from '../src/service.ts';
@@ -54,29 +54,13 @@ export function address(fields: Partial<Address> = {}): Address {
 
 /** A command as the orders service publishes it; `data` is taken as given, valid or not. */
 export function command(definition: EventDefinition, data: Record<string, unknown>, subject = String(data.orderId ?? randomUUID())): CloudEvent<unknown> {
-  return {
-    specversion: '1.0',
-    id: randomUUID(),
-    source: '/emporium/orders',
-    type: definition.type,
-    subject,
-    time: new Date().toISOString(),
-    datacontenttype: 'application/json',
-    dataschema: dataschemaOf(definition),
-    data,
-  };
+  return cloudEvent(definition, data, subject);
 }
 
 /** Builds and starts shipping on `kind`'s database with an in-process transport and the given settings. */
 export async function startShipping(kind: DatabaseKind, settings: Record<string, string> = {}): Promise<Shipping> {
-  const { db, close: closeDb } = await kind.open('shipping');
-  const tokens = await testTokens();
-  const transport = new InProcessTransport();
-  const built = await buildService(service, { source: { LOG_LEVEL: 'silent', ...settings }, db, verifier: tokens.verifier, transport });
-  await built.start();
-  const { app } = built;
-  const deliver = (event: CloudEvent<unknown>) =>
-    transport.publish([{ id: event.id, type: event.type, subject: event.subject, producer: 'orders', body: JSON.stringify(event) }]);
+  const { built, app, tokens, transport, close } = await startTestService(service, kind, settings);
+  const deliver = (event: CloudEvent<unknown>) => deliverTo(transport, event);
   const list = async (headers: Headers, query: Record<string, string | number> = {}) => {
     const res = await app.inject({ method: 'GET', url: '/shipments', headers, query: Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])) });
     if (res.statusCode !== 200) throw new Error(`listing ${JSON.stringify(query)}: expected 200, got ${res.statusCode} ${res.body}`);
@@ -106,10 +90,6 @@ export async function startShipping(kind: DatabaseKind, settings: Record<string,
       return (await list(await tokens.auth({ id: userId }), { orderId })).data[0];
     },
     list,
-    async close() {
-      await built.close();
-      await transport.close();
-      await closeDb();
-    },
+    close,
   };
 }

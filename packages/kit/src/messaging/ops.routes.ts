@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { Id, Problem } from '@emporium/contracts/common';
 import { DeadLetter } from '@emporium/contracts/ops';
 import { requireRole, type TokenVerifier } from '../auth.ts';
+import { bearer } from '../openapi.ts';
 import type { ServiceApp } from '../service.ts';
 import { messagingErrors } from './errors.ts';
 import type { Messaging } from './messaging.ts';
@@ -24,7 +25,7 @@ export async function opsRoutes(app: ServiceApp, { messaging, verifier }: OpsRou
     schema: {
       tags: ['ops'],
       summary: "The outbox's backlog: events committed but not yet published",
-      security: [{ bearer: [] }],
+      security: bearer,
       response: { 200: Type.Object({ unpublished: Type.Integer(), oldestCreatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]) }), 401: Problem, 403: Problem },
     },
   }, async () => messaging.outboxBacklog());
@@ -34,7 +35,7 @@ export async function opsRoutes(app: ServiceApp, { messaging, verifier }: OpsRou
     schema: {
       tags: ['ops'],
       summary: "This service's dead letters, newest first",
-      security: [{ bearer: [] }],
+      security: bearer,
       querystring: Type.Object(
         {
           includeReplayed: Type.Boolean({ default: false, description: 'Also list those already replayed' }),
@@ -52,7 +53,7 @@ export async function opsRoutes(app: ServiceApp, { messaging, verifier }: OpsRou
       tags: ['ops'],
       summary: 'Hands an open dead letter to its subscription once more',
       description: 'On success the dead letter is marked replayed; on failure it stays open with the new error (409).',
-      security: [{ bearer: [] }],
+      security: bearer,
       params: Type.Object({ id: Id }),
       response: { 200: Type.Object({ handled: Type.Literal(true) }), 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem },
     },

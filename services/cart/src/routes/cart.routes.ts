@@ -1,10 +1,10 @@
-import { requireUser, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
+import { bearer, requireUser, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
 import { AddCartItemBody, Cart, CartItemParams, UpdateCartItemBody } from '@emporium/contracts/cart';
 import { addToLine, lineQuantity, readCart, removeLines, setLineQuantity, touchCart } from '../db/carts.repository.ts';
 import { isOrderable } from '../db/products.repository.ts';
 import { MAX_LINE_QUANTITY } from '../domain/cart.ts';
 import { cartErrors } from '../errors.ts';
-import { bearer, problems } from './schemas.ts';
+import { problems } from './schemas.ts';
 
 /** What the cart routes need. */
 export interface CartRouteOptions {

@@ -1,8 +1,8 @@
-import { requireRole, type ServiceApp } from '@emporium/kit';
+import { bearer, requireRole, type ServiceApp } from '@emporium/kit';
 import { Category, CategoryList, CreateCategoryBody } from '@emporium/contracts/catalog';
 import { insertCategory, listCategories } from '../db/categories.repository.ts';
 import type { CatalogRouteOptions } from './products.routes.ts';
-import { bearer, problems } from './schemas.ts';
+import { problems } from './schemas.ts';
 
 const tags = ['categories'];
 

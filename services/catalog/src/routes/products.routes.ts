@@ -1,4 +1,4 @@
-import { requireRole, type Database, type Messaging, type ServiceApp, type TokenVerifier } from '@emporium/kit';
+import { bearer, requireRole, type Database, type Messaging, type ServiceApp, type TokenVerifier } from '@emporium/kit';
 import { pagination } from '@emporium/contracts/common';
 import { CreateProductBody, Product, ProductPage, ProductParams, ProductQuery, UpdateProductBody, productCreated, productDeleted, productUpdated } from '@emporium/contracts/catalog';
 import { findCategoryId } from '../db/categories.repository.ts';
@@ -7,7 +7,7 @@ import { isSupportedCurrency } from '../domain/money.ts';
 import { prefixTsQuery } from '../domain/search.ts';
 import { productOrder } from '../domain/sort.ts';
 import { catalogErrors } from '../errors.ts';
-import { bearer, problems } from './schemas.ts';
+import { problems } from './schemas.ts';
 
 /** What the catalog's route plugins need. */
 export interface CatalogRouteOptions {

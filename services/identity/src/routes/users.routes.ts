@@ -1,4 +1,4 @@
-import { requireUser, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
+import { bearer, requireUser, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
 import { Problem } from '@emporium/contracts/common';
 import { User } from '@emporium/contracts/identity';
 import { findUserById } from '../db/users.repository.ts';
@@ -17,7 +17,7 @@ export async function usersRoutes(app: ServiceApp, { db, verifier }: UsersRoutes
     schema: {
       tags: ['users'],
       summary: "The caller's profile, with roles",
-      security: [{ bearer: [] }],
+      security: bearer,
       response: { 200: User, 401: Problem, 404: Problem },
     },
   }, async (request) => {

@@ -1,9 +1,9 @@
-import { requireRole, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
+import { bearer, requireRole, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
 import { SetStockBody, Stock, StockParams } from '@emporium/contracts/inventory';
 import { findStock, setAvailable } from '../db/stock.repository.ts';
 import type { InventoryPublisher } from '../events/publish.ts';
 import { inventoryErrors } from '../errors.ts';
-import { bearer, problems } from './schemas.ts';
+import { problems } from './schemas.ts';
 
 /** What the inventory routes need. */
 export interface InventoryRouteOptions {

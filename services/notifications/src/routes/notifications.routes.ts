@@ -1,5 +1,5 @@
-import { requireUser, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
-import { pagination, Problem } from '@emporium/contracts/common';
+import { bearer, problemResponses, requireUser, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
+import { pagination } from '@emporium/contracts/common';
 import { NotificationPage, NotificationQuery } from '@emporium/contracts/notifications';
 import { listNotifications } from '../db/notifications.repository.ts';
 
@@ -9,8 +9,11 @@ export interface NotificationRouteOptions {
   verifier: TokenVerifier;
 }
 
-/** A problem+json response schema, so /openapi.json lists the route's errors. */
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
+/** Problem+json response schemas for the given statuses, so /openapi.json lists the route's errors. */
+const problems = problemResponses({
+  400: 'The query is not valid',
+  401: 'Authentication is required',
+});
 
 /** `GET /notifications`: the caller's own messages, newest first. */
 export async function notificationRoutes(app: ServiceApp, { db, verifier }: NotificationRouteOptions): Promise<void> {
@@ -19,9 +22,9 @@ export async function notificationRoutes(app: ServiceApp, { db, verifier }: Noti
     schema: {
       tags: ['notifications'],
       summary: 'The messages sent to the caller, newest first',
-      security: [{ bearer: [] }],
+      security: bearer,
       querystring: NotificationQuery,
-      response: { 200: NotificationPage, 400: problem('The query is not valid'), 401: problem('Authentication is required') },
+      response: { 200: NotificationPage, ...problems(400, 401) },
     },
   }, async (request) => {
     const { page = 1, limit = 20 } = request.query;

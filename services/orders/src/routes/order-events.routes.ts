@@ -1,9 +1,9 @@
-import { requireUser, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
+import { bearer, requireUser, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
 import { OrderParams } from '@emporium/contracts/orders';
 import { historyOf } from '../db/history.repository.ts';
 import type { OrderStatusFeed } from '../read-models/status-feed.ts';
 import { ownOrder } from './orders.routes.ts';
-import { bearer, problems } from './schemas.ts';
+import { problems } from './schemas.ts';
 
 /** What the status stream needs. */
 export interface OrderEventsOptions {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { errors, mayAccess, requireUser, type Caller, type Database, type Messaging, type ServiceApp, type TokenVerifier, type Upstream } from '@emporium/kit';
+import { bearer, errors, mayAccess, requireUser, type Caller, type Database, type Messaging, type ServiceApp, type TokenVerifier, type Upstream } from '@emporium/kit';
 import { pagination, type ItemQuantity } from '@emporium/contracts/common';
 import type { Cart } from '@emporium/contracts/cart';
 import { CancelOrderBody, Order, OrderPage, OrderParams, OrderQuery, PlacedOrder, PlaceOrderBody, PlaceOrderHeaders, orderPlaced, type OrderStatus } from '@emporium/contracts/orders';
@@ -11,7 +11,7 @@ import { mergeLines, priceLines } from '../domain/pricing.ts';
 import { ordersErrors } from '../errors.ts';
 import type { SagaOrchestrator } from '../sagas/orchestrator.ts';
 import type { CheckoutData } from '../sagas/place-order/index.ts';
-import { bearer, problems } from './schemas.ts';
+import { problems } from './schemas.ts';
 
 /** What the order routes need. */
 export interface OrderRouteOptions {

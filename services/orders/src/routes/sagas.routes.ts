@@ -1,4 +1,4 @@
-import { requireRole, Type, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
+import { bearer, requireRole, Type, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
 import { Id, pagination } from '@emporium/contracts/common';
 import { Saga, SagaPage, SagaQuery } from '@emporium/contracts/orders';
 import { findSaga, listSagas } from '../db/sagas.repository.ts';
@@ -6,7 +6,7 @@ import { ordersErrors } from '../errors.ts';
 import type { OrderHistoryProjection } from '../read-models/order-history.ts';
 import type { SagaOrchestrator } from '../sagas/orchestrator.ts';
 import type { CheckoutData } from '../sagas/place-order/index.ts';
-import { bearer, problems } from './schemas.ts';
+import { problems } from './schemas.ts';
 
 /** What the operations routes need. */
 export interface SagaRouteOptions {

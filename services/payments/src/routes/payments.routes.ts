@@ -1,4 +1,4 @@
-import { requireRole, requireUser, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
+import { bearer, requireRole, requireUser, type Database, type ServiceApp, type TokenVerifier } from '@emporium/kit';
 import { pagination } from '@emporium/contracts/common';
 import { Payment, PaymentPage, PaymentParams, PaymentQuery, RefundBody } from '@emporium/contracts/payments';
 import { listPayments, lockPayment, toPayment } from '../db/payments.repository.ts';
@@ -6,7 +6,7 @@ import { insertTask, lockOpenTask } from '../db/tasks.repository.ts';
 import { refundRefusal } from '../domain/payment-rules.ts';
 import { snapshotOf } from '../events/deps.ts';
 import { paymentsErrors } from '../errors.ts';
-import { bearer, problems } from './schemas.ts';
+import { problems } from './schemas.ts';
 
 /** What the payments routes need. */
 export interface PaymentRouteOptions {

@@ -1,5 +1,4 @@
-import type { Database, ServiceApp } from '@emporium/kit';
-import { Problem } from '@emporium/contracts/common';
+import { problemResponses, type Database, type ServiceApp } from '@emporium/kit';
 import { RecommendationList, RecommendationQuery } from '@emporium/contracts/recommendations';
 import { boughtWith } from '../db/co-purchases.repository.ts';
 
@@ -11,8 +10,8 @@ export interface RecommendationRouteOptions {
 /** The number of recommendations given when the query does not ask for a number. */
 export const DEFAULT_LIMIT = 5;
 
-/** A problem+json response schema, so /openapi.json lists the route's errors. */
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
+/** Problem+json response schemas for the given statuses, so /openapi.json lists the route's errors. */
+const problems = problemResponses({ 400: 'The product id or the limit is not valid' });
 
 /** `GET /recommendations`: products often bought together with one, for anyone. */
 export async function recommendationRoutes(app: ServiceApp, { db }: RecommendationRouteOptions): Promise<void> {
@@ -21,7 +20,7 @@ export async function recommendationRoutes(app: ServiceApp, { db }: Recommendati
       tags: ['recommendations'],
       summary: 'Products most often bought together with the given one',
       querystring: RecommendationQuery,
-      response: { 200: RecommendationList, 400: problem('The product id or the limit is not valid') },
+      response: { 200: RecommendationList, ...problems(400) },
     },
   }, async (request) => {
     const productId = request.query.productId.toLowerCase();

@@ -1,11 +1,11 @@
-import { requireRole, requireUser, mayAccess, type Database, type Messaging, type ServiceApp, type TokenVerifier } from '@emporium/kit';
+import { bearer, requireRole, requireUser, mayAccess, type Database, type Messaging, type ServiceApp, type TokenVerifier } from '@emporium/kit';
 import { pagination } from '@emporium/contracts/common';
 import { Shipment, ShipmentPage, ShipmentParams, ShipmentQuery, shipmentDelivered, shipmentDispatched } from '@emporium/contracts/shipping';
 import { findShipment, listShipments, moveShipment } from '../db/shipments.repository.ts';
 import { MOVES, refusal } from '../domain/shipment.ts';
 import { shippingErrors } from '../errors.ts';
 import { shipmentFacts } from '../events/facts.ts';
-import { bearer, problems } from './schemas.ts';
+import { problems } from './schemas.ts';
 
 /** What the shipment routes need. */
 export interface ShipmentRouteOptions {
