@@ -33,4 +33,12 @@ export const gatewaySettings = {
   CORS_ORIGINS: setting.string().with('*'),
   /** Trust X-Forwarded-For from a load balancer in front of the gateway. */
   TRUST_PROXY: setting.bool().with(false),
+  /** The console: time allowed for each instance's /health/ready or /metrics answer. */
+  CONSOLE_PROBE_TIMEOUT_MS: setting.int({ min: 50, max: 30_000 }).with(1_000),
+  /** The console's live charts: how often every instance's /metrics is scraped while someone watches. */
+  CONSOLE_SAMPLE_MS: setting.int({ min: 100, max: 60_000 }).with(2_000),
+  /** How much of the live series the gateway keeps. */
+  CONSOLE_WINDOW_MS: setting.int({ min: 1_000, max: 3_600_000 }).with(300_000),
+  /** Scraping stops this long after the last request for the live series. */
+  CONSOLE_IDLE_MS: setting.int({ min: 1_000, max: 3_600_000 }).with(60_000),
 };

@@ -1,6 +1,7 @@
 import { defineService } from '@emporium/kit';
 import { gatewaySettings } from './config.ts';
 import { registerEdge } from './edge/edge.ts';
+import { consoleRoutes } from './routes/console.routes.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.ts';
 import { docsRoutes } from './routes/docs.routes.ts';
 import { opsRoutes } from './routes/ops.routes.ts';
@@ -34,6 +35,7 @@ export default defineService({
     await registerEdge(app, ctx);
     await app.register(docsRoutes, { upstreams });
     await app.register(opsRoutes, { upstreams, verifier: ctx.verifier });
+    await app.register(consoleRoutes, { clients: { proxy: upstreams, 'event-streams': streams, dashboard }, settings: s, verifier: ctx.verifier });
     await app.register(dashboardRoutes, { upstreams: dashboard, verifier: ctx.verifier, timeoutMs: s.DASHBOARD_TIMEOUT_MS });
     await app.register(webRoutes, { dir: s.WEB_DIR });
     await app.register(proxyRoutes, { upstreams, streams, bodyLimit: s.BODY_LIMIT, maxStreams: s.EVENT_STREAMS_MAX });

@@ -1,5 +1,6 @@
 import fastifyStatic from '@fastify/static';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors, sendProblem, type ServiceApp } from '@emporium/kit';
 
@@ -20,7 +21,6 @@ export async function webRoutes(app: ServiceApp, { dir }: { dir: string }): Prom
     );
     return;
   }
-  const index = readFileSync(indexFile);
   await app.register(fastifyStatic, {
     root: dir,
     prefix: '/',
@@ -33,7 +33,8 @@ export async function webRoutes(app: ServiceApp, { dir }: { dir: string }): Prom
   });
   const page = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
     if (API_PATHS.test(request.url)) return sendProblem(reply, errors.NOT_FOUND(`There is nothing at GET ${request.url.split('?')[0]}.`).toProblem());
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(index);
+    // Read on each load (a small file the OS caches), so a rebuild is served without a restart.
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(await readFile(indexFile));
   };
   app.get('/', { schema: { hide: true } }, page);
   app.get('/*', { schema: { hide: true } }, page);
