@@ -1,6 +1,5 @@
 import fastifyStatic from '@fastify/static';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors, sendProblem, type ServiceApp } from '@emporium/kit';
 
@@ -21,6 +20,9 @@ export async function webRoutes(app: ServiceApp, { dir }: { dir: string }): Prom
     );
     return;
   }
+  // The build is read at start (index.html, and the asset routes it registers): a rebuilt app is
+  // served after a restart, which is what `npm start` does.
+  const index = readFileSync(indexFile);
   await app.register(fastifyStatic, {
     root: dir,
     prefix: '/',
@@ -33,8 +35,7 @@ export async function webRoutes(app: ServiceApp, { dir }: { dir: string }): Prom
   });
   const page = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
     if (API_PATHS.test(request.url)) return sendProblem(reply, errors.NOT_FOUND(`There is nothing at GET ${request.url.split('?')[0]}.`).toProblem());
-    // Read on each load (a small file the OS caches), so a rebuild is served without a restart.
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(await readFile(indexFile));
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(index);
   };
   app.get('/', { schema: { hide: true } }, page);
   app.get('/*', { schema: { hide: true } }, page);
