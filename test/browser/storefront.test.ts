@@ -37,6 +37,8 @@ suite(title, () => {
   /** A fresh browser session (its own localStorage), on a desktop or a phone-sized screen. */
   const session = async (phone = false): Promise<{ context: BrowserContext; page: Page }> => {
     const context = await browser.newContext(phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 800 } });
+    // Shorter than the test's own timeout, so a missing element fails with its locator named.
+    context.setDefaultTimeout(10_000);
     return { context, page: await context.newPage() };
   };
 
@@ -100,11 +102,13 @@ suite(title, () => {
     const admin = await session();
     await signIn(admin.page, base, DEV_ACCOUNTS.admin.email, DEV_ACCOUNTS.admin.password);
     await admin.page.goto(`${base}/admin`);
+    await admin.page.getByRole('button', { name: 'New product' }).click();
     const name = `Quokka Teapot ${Date.now()}`;
     await admin.page.getByLabel('SKU').fill(`QT-${Date.now()}`);
-    await admin.page.getByLabel('Name').fill(name);
+    await admin.page.getByLabel('Name', { exact: true }).fill(name);
     await admin.page.getByLabel('Description').fill('A teapot made in a browser test.');
     await admin.page.getByLabel('Price (USD)').fill('24.50');
+    await admin.page.getByLabel('Category').selectOption({ index: 1 });
     await admin.page.getByLabel('Initial stock').fill('5');
     await admin.page.getByRole('button', { name: 'Create product' }).click();
     await admin.page.getByText(name).first().waitFor();
