@@ -84,6 +84,25 @@ if (unavailable && !IN_CI) {
       await shop.expectInvariants();
     }, 60_000);
 
+    it('still answers the dashboard while recommendations is down, with that part empty and a note', async () => {
+      const p = await platform();
+      const shopper = await shop.shopper();
+      const placed = await shop.order(shopper, [{ productId: await shop.product(2), quantity: 1 }]);
+      await shop.settled(placed.body.id);
+      const replica = p.replicas.find((r) => r.service === 'recommendations')!;
+      await p.kill(replica);
+      try {
+        const res = await shopper.get<{ user: { email: string } | null; recentOrders: Array<{ id: string }>; recommendations: unknown[]; notes: string[] }>('/api/v1/dashboard');
+        expect(res.status).toBe(200);
+        expect(res.body.user).not.toBeNull();
+        expect(res.body.recentOrders.map((o) => o.id)).toEqual([placed.body.id]);
+        expect(res.body.recommendations).toEqual([]);
+        expect(res.body.notes.join(' ')).toMatch(/recommendations/);
+      } finally {
+        await p.restart(replica);
+      }
+    }, 120_000);
+
     // Each service is killed (SIGKILL) right after an order is accepted, while its saga runs,
     // and started again. Every order must end CONFIRMED or CANCELLED with the invariants intact.
     for (const victim of ['orders', 'inventory', 'payments']) {
