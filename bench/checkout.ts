@@ -8,6 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,17 +141,43 @@ interface Step {
   postLatencyMs: Percentiles;
   drainMs: number;
   commits: { measured: number; idle: number; windowSeconds: number; perConfirmedOrder: number };
+  /** Per service database: commits per confirmed order (idle rate subtracted), sessions opened, and statement time per order. */
+  byDatabase: Record<string, { commitsPerOrder: number; sessionsOpened: number; activeMsPerOrder: number }>;
+  /** CPU of processes that are not the platform, PostgreSQL, NATS or the bench, in % of one core. */
+  otherProcessesPercent: number;
   cpuPercentOfOneCore: Record<string, number>;
+  cpuWindowSeconds: number;
   hopsMs: Array<{ hop: string; by: string; p50: number; p99: number }>;
 }
 
-async function databaseCommits(prefix: string): Promise<number> {
+/** Counters of one database in pg_stat_database. */
+interface DbCounters {
+  commits: number;
+  sessions: number;
+  activeMs: number;
+}
+
+async function databaseStats(prefix: string): Promise<Map<string, DbCounters>> {
   const c = new pg.Client({ connectionString: DATABASE_URL });
   await c.connect();
-  const { rows } = await c.query<{ n: string | null }>('SELECT sum(xact_commit)::bigint AS n FROM pg_stat_database WHERE datname LIKE $1', [`${prefix}_%`]);
+  const { rows } = await c.query<{ datname: string; commits: string; sessions: string; active: number }>(
+    'SELECT datname, xact_commit AS commits, sessions, active_time AS active FROM pg_stat_database WHERE datname LIKE $1',
+    [`${prefix}_%`],
+  );
   await c.end();
-  return Number(rows[0]?.n ?? 0);
+  return new Map(rows.map((r) => [r.datname.slice(prefix.length + 1), { commits: Number(r.commits), sessions: Number(r.sessions), activeMs: Number(r.active) }]));
 }
+
+function counterDelta(a: Map<string, DbCounters>, b: Map<string, DbCounters>): Map<string, DbCounters> {
+  const out = new Map<string, DbCounters>();
+  for (const [db, end] of b) {
+    const start = a.get(db) ?? { commits: 0, sessions: 0, activeMs: 0 };
+    out.set(db, { commits: end.commits - start.commits, sessions: end.sessions - start.sessions, activeMs: end.activeMs - start.activeMs });
+  }
+  return out;
+}
+
+const totalCommits = (m: Map<string, DbCounters>) => [...m.values()].reduce((sum, c) => sum + c.commits, 0);
 
 /** Waits until the machine's CPU is mostly idle (below 40% of one core over a second), at most `ms`. */
 async function quiet(ms: number): Promise<void> {
@@ -161,6 +188,23 @@ async function quiet(ms: number): Promise<void> {
     const b = machineCpuSeconds();
     if (b.busy - a.busy < 0.4) return;
   }
+}
+
+const portFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+
+/** A port base below the ephemeral range and away from the end-to-end tests' (20000–39999) whose ports are all free. */
+async function freePortBase(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 11_000 + Math.floor(Math.random() * 80) * 100;
+    const ports = [base + 80, ...[0, 1].flatMap((r) => Array.from({ length: 9 }, (_, i) => base + r * 100 + i + 1))];
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
+  }
+  throw new Error('no free block of ports between 11000 and 19100');
 }
 
 function hopBreakdown(w: Watcher, ids: readonly string[]): Step['hopsMs'] {
@@ -185,7 +229,7 @@ function hopBreakdown(w: Watcher, ids: readonly string[]): Step['hopsMs'] {
 async function main(): Promise<void> {
   ensureCommand('pgbench', 'postgresql-client');
   const prefix = `bench_${randomBytes(3).toString('hex')}`;
-  const base = 40_000 + Math.floor(Math.random() * 50) * 100;
+  const base = await freePortBase();
   const dir = await mkdtemp(join(tmpdir(), 'emporium-bench-checkout-'));
   let platform: DistributedPlatform | undefined;
   let watcher: Watcher | undefined;
@@ -236,10 +280,12 @@ async function main(): Promise<void> {
       },
       (line) => {
         warningCount++;
-        if (warnings.length < 30) warnings.push(line.slice(0, 400));
+        warnings.push(line.slice(0, 400));
+        if (warnings.length > 30) warnings.splice(1, 1);
       },
     );
-    log(`${platform.replicas.length} processes ready in ${Math.round((performance.now() - started) / 1000)} s.`);
+    const processCount = platform.replicas.length;
+    log(`${processCount} processes ready in ${Math.round((performance.now() - started) / 1000)} s.`);
     const gateway = platform.gatewayUrl;
     await seedDemo(gateway, log);
 
@@ -318,8 +364,8 @@ async function main(): Promise<void> {
       if (service) return service;
       if (p.pid === process.pid) return 'bench (load + broker watch)';
       if (p.comm === 'nats-server') return 'nats-server';
-      if (p.comm === 'postgres') return p.cmdline.includes(` ${prefix}_`) ? 'postgres (the platform\'s backends)' : 'postgres (other)';
-      return undefined;
+      if (p.comm === 'postgres') return p.cmdline.includes(` ${prefix}_`) ? 'postgres (the platform\'s backends)' : 'postgres (other: server processes, other clients)';
+      return `other: ${p.comm.split('/')[0]}`;
     };
     const snapshot = (): CpuSnapshot => {
       const byPid = new Map<number, string>();
@@ -340,11 +386,13 @@ async function main(): Promise<void> {
     await sleep(SETTINGS.statsSettleMs);
 
     log(`Idle window: ${SETTINGS.idleWindowSeconds} s with no load, counting the background pollers' commits…`);
-    const idle0 = await databaseCommits(prefix);
+    const idle0 = await databaseStats(prefix);
     const idleStart = performance.now();
     await sleep(SETTINGS.idleWindowSeconds * 1000);
-    const idleCommits = (await databaseCommits(prefix)) - idle0;
-    const idlePerSecond = idleCommits / ((performance.now() - idleStart) / 1000);
+    const idleDelta = counterDelta(idle0, await databaseStats(prefix));
+    const idleSeconds = (performance.now() - idleStart) / 1000;
+    const idleCommits = totalCommits(idleDelta);
+    const idlePerSecond = idleCommits / idleSeconds;
     log(`  ${idleCommits} commits while idle: ${idlePerSecond.toFixed(1)}/s.`);
 
     const runStep = async (rate: number, label: string): Promise<Step> => {
@@ -352,7 +400,7 @@ async function main(): Promise<void> {
       const ids: string[] = [];
       const postLatencies: number[] = [];
       const rejected: Record<string, number> = {};
-      const commits0 = await databaseCommits(prefix);
+      const stats0 = await databaseStats(prefix);
       const commitsStart = performance.now();
       const cpu0 = snapshot();
       const start = performance.now();
@@ -360,7 +408,8 @@ async function main(): Promise<void> {
       const sendEnd = performance.now();
       while (ids.some((id) => !w.settled(id)) && performance.now() - sendEnd < SETTINGS.drainMs) await sleep(50);
       const drainMs = performance.now() - sendEnd;
-      const cpu = cpuUsage(cpu0, snapshot());
+      const cpu1 = snapshot();
+      const cpu = Object.fromEntries(Object.entries(cpuUsage(cpu0, cpu1)).filter(([group, pct]) => pct >= 1 || !group.startsWith('other: ')));
       const confirmed = ids.filter((id) => w.confirmedAt.has(id));
       const cancelled = ids.filter((id) => w.cancelledAt.has(id)).length;
       const lastConfirmed = Math.max(start, ...confirmed.map((id) => w.confirmedAt.get(id)!));
@@ -372,10 +421,18 @@ async function main(): Promise<void> {
       while (ids.some((id) => !w.settled(id)) && Date.now() < quiesce) await sleep(100);
       await quiet(30_000);
       await sleep(SETTINGS.statsSettleMs);
-      const measured = (await databaseCommits(prefix)) - commits0;
+      const delta = counterDelta(stats0, await databaseStats(prefix));
+      const measured = totalCommits(delta);
       const windowSeconds = (performance.now() - commitsStart) / 1000;
       const idle = idlePerSecond * windowSeconds;
       const confirmedNow = ids.filter((id) => w.confirmedAt.has(id)).length;
+      const byDatabase = Object.fromEntries([...delta].sort((a, b) => b[1].commits - a[1].commits).map(([db, d]) => [db, {
+        commitsPerOrder: Math.round(((d.commits - ((idleDelta.get(db)?.commits ?? 0) / idleSeconds) * windowSeconds) / confirmedNow) * 10) / 10,
+        sessionsOpened: d.sessions,
+        activeMsPerOrder: Math.round((d.activeMs / confirmedNow) * 100) / 100,
+      }]));
+      const otherProcessesPercent = Object.entries(cpu).filter(([g]) => g.startsWith('other: ')).reduce((sum, [, v]) => sum + v, 0);
+      if (otherProcessesPercent > 25) log(`  note: processes outside the platform used ${otherProcessesPercent}% of one core during this step: the machine was shared.`);
       return {
         label,
         offeredRate: rate,
@@ -391,7 +448,10 @@ async function main(): Promise<void> {
         postLatencyMs: percentiles(postLatencies),
         drainMs,
         commits: { measured, idle: Math.round(idle), windowSeconds, perConfirmedOrder: confirmedNow ? (measured - idle) / confirmedNow : Number.NaN },
+        byDatabase,
+        otherProcessesPercent,
         cpuPercentOfOneCore: cpu,
+        cpuWindowSeconds: (cpu1.at - cpu0.at) / 1000,
         hopsMs: hopBreakdown(w, confirmed),
       };
     };
@@ -417,7 +477,7 @@ async function main(): Promise<void> {
     const halfRate = Math.max(1, Math.round(plateau / 2));
     const half = await runStep(halfRate, 'half the plateau');
     const commitsPerOrder = half.commits.perConfirmedOrder;
-    const windowStats = { idleCommits, idleSeconds: SETTINGS.idleWindowSeconds, idleCommitsPerSecond: idlePerSecond };
+    const windowStats = { idleCommits, idleSeconds, idleCommitsPerSecond: idlePerSecond, byDatabase: Object.fromEntries(idleDelta) };
 
     log('Stopping the platform before pgbench, so its pollers do not share the machine…');
     await http.close();
@@ -449,6 +509,7 @@ async function main(): Promise<void> {
     const commitTps = scriptTps * perScript;
     const ceilingOrdersPerSecond = commitTps / commitsPerOrder;
     const shareOfCeiling = (plateau * commitsPerOrder) / commitTps;
+    const shareOfCeilingAtPlateauCommits = (plateau * plateauStep.commits.perConfirmedOrder) / commitTps;
 
     const rows = [...steps, half].map((s) => ({
       step: s.label,
@@ -463,6 +524,7 @@ async function main(): Promise<void> {
       'POST p99 ms': Math.round(s.postLatencyMs.p99),
       'commits/order': Math.round(s.commits.perConfirmedOrder * 10) / 10,
       'CPU % (machine)': s.cpuPercentOfOneCore['machine (all cores)'] ?? 0,
+      'CPU % (not ours)': s.otherProcessesPercent,
     }));
     const summary = {
       plateauOrdersPerSecond: plateau,
@@ -477,12 +539,14 @@ async function main(): Promise<void> {
       pgbenchCommitTps: commitTps,
       ceilingOrdersPerSecond,
       shareOfCeiling,
+      plateauCommitsPerOrder: plateauStep.commits.perConfirmedOrder,
+      shareOfCeilingAtPlateauCommits,
       targets: SETTINGS.targets,
       halfPlateauP99Met: half.confirmLatencyMs.p99 < SETTINGS.targets.halfPlateauP99Ms,
       shareOfCeilingMet: shareOfCeiling >= SETTINGS.targets.shareOfCeiling,
     };
     process.stdout.write(`\n${table(rows)}\n\n`);
-    process.stdout.write(`Idle pollers: ${idleCommits} commits in ${SETTINGS.idleWindowSeconds} s (${idlePerSecond.toFixed(1)}/s), subtracted from each step's commits over its window.\n\n`);
+    process.stdout.write(`Idle pollers: ${idleCommits} commits in ${Math.round(idleSeconds)} s (${idlePerSecond.toFixed(1)}/s), subtracted from each step's commits over its window.\n\n`);
     process.stdout.write(`${table([{
       'plateau orders/s': Math.round(plateau * 10) / 10,
       [`p50 / p99 at ${halfRate}/s (ms)`]: `${Math.round(half.confirmLatencyMs.p50)} / ${Math.round(half.confirmLatencyMs.p99)}`,
@@ -492,11 +556,23 @@ async function main(): Promise<void> {
       'ceiling orders/s': Math.round(ceilingOrdersPerSecond),
       'share of ceiling': Math.round(shareOfCeiling * 1000) / 1000,
       'target ≥': SETTINGS.targets.shareOfCeiling,
-    }])}\n\n`);
+    }])}\n`);
+    process.stdout.write(`Commits per order fall under load (relays and the payment worker batch): at the plateau step ${plateauStep.commits.perConfirmedOrder.toFixed(1)}, so the database did ${Math.round(plateau * plateauStep.commits.perConfirmedOrder)} commits/s there, ${shareOfCeilingAtPlateauCommits.toFixed(2)} of pgbench's.\n\n`);
     process.stdout.write(`Where the time goes at ${halfRate}/s (gap from the previous saga message, as seen on the broker):\n${table(half.hopsMs.map((h) => ({ hop: h.hop, 'work done by': h.by, 'p50 ms': h.p50, 'p99 ms': h.p99 })))}\n\n`);
-    const cpuRows = (s: Step) => Object.entries(s.cpuPercentOfOneCore).map(([group, pct]) => ({ process: group, '% of one core': pct }));
-    process.stdout.write(`CPU during the plateau step (${plateauStep.offeredRate}/s offered, load and drain):\n${table(cpuRows(plateauStep))}\n`);
-    if (warningCount) process.stdout.write(`\nThe services logged ${warningCount} lines at warn or above; the first:\n${warnings.slice(0, 10).join('\n')}\n`);
+    const cpuRows = [...new Set([...Object.keys(plateauStep.cpuPercentOfOneCore), ...Object.keys(half.cpuPercentOfOneCore)])]
+      .filter((group) => !group.startsWith('other: ') || Math.max(plateauStep.cpuPercentOfOneCore[group] ?? 0, half.cpuPercentOfOneCore[group] ?? 0) >= 2)
+      .map((group) => {
+        const row: Record<string, string | number> = { process: group };
+        for (const s of [half, plateauStep]) {
+          const pct = s.cpuPercentOfOneCore[group] ?? 0;
+          row[`% core at ${s.offeredRate}/s`] = pct;
+          if (!group.startsWith('machine capacity')) row[`ms/order at ${s.offeredRate}/s`] = Math.round(((pct / 100) * s.cpuWindowSeconds * 1000) / s.confirmed * 10) / 10;
+        }
+        return row;
+      });
+    process.stdout.write(`CPU by process over each step's load and drain (% of one core, and CPU ms per confirmed order):\n${table(cpuRows)}\n\n`);
+    process.stdout.write(`Per service database at ${halfRate}/s:\n${table(Object.entries(half.byDatabase).map(([db, d]) => ({ database: db, 'commits/order': d.commitsPerOrder, 'statement ms/order': d.activeMsPerOrder, 'sessions opened': d.sessionsOpened })))}\n`);
+    if (warningCount) process.stdout.write(`\nThe services logged ${warningCount} lines at warn or above; the first and the last:\n${(warnings.length > 10 ? [warnings[0]!, '…', ...warnings.slice(-9)] : warnings).join('\n')}\n`);
 
     const out = join(HERE, 'results');
     await mkdir(out, { recursive: true });
@@ -513,9 +589,12 @@ async function main(): Promise<void> {
         { name: 'offered orders/s', values: steps.map((s) => s.offeredRate), axis: 'left', dashed: true },
         { name: 'p99 latency (ms)', values: steps.map((s) => s.confirmLatencyMs.p99), axis: 'right' },
       ],
-      note: `plateau ${plateau.toFixed(1)}/s; at ${halfRate}/s p99 ${Math.round(half.confirmLatencyMs.p99)} ms · REPLICAS=${REPLICAS} · ${machine().cpus} cores shared by 10 processes, PostgreSQL and NATS · ${new Date().toISOString().slice(0, 10)}`,
+      note: `plateau ${plateau.toFixed(1)}/s; at ${halfRate}/s p99 ${Math.round(half.confirmLatencyMs.p99)} ms · REPLICAS=${REPLICAS} · ${machine().cpus} cores shared by ${processCount} processes, PostgreSQL and NATS · ${new Date().toISOString().slice(0, 10)}`,
     }));
     log(`Wrote ${join(out, `${name}.json`)} and ${name}.svg`);
+  } catch (err) {
+    if (warnings.length) log(`The services' last warnings (${warningCount} lines in all):\n${warnings.slice(-15).join('\n')}`);
+    throw err;
   } finally {
     await cleanup();
   }

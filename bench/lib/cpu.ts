@@ -41,18 +41,18 @@ export function listProcesses(): ProcessInfo[] {
   return out;
 }
 
-/** The whole machine's CPU time so far, summed over all cores, in seconds: busy and in total. */
-export function machineCpuSeconds(): { busy: number; total: number } {
+/** The whole machine's CPU time so far, summed over all cores, in seconds: busy, in interrupts (part of busy), and in total. */
+export function machineCpuSeconds(): { busy: number; interrupts: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
   const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = v.reduce((a, b) => a + b, 0);
-  return { busy: (total - v[3]! - v[4]!) / TICKS, total: total / TICKS };
+  return { busy: (total - v[3]! - v[4]!) / TICKS, interrupts: (v[5]! + v[6]!) / TICKS, total: total / TICKS };
 }
 
 /** A point-in-time reading of CPU time per group of processes. */
 export interface CpuSnapshot {
   at: number;
-  machine: { busy: number; total: number };
+  machine: { busy: number; interrupts: number; total: number };
   byPid: Map<number, { group: string; cpuSeconds: number }>;
 }
 
@@ -81,7 +81,8 @@ export function cpuUsage(start: CpuSnapshot, end: CpuSnapshot): Record<string, n
     grouped += s;
   }
   const machineBusy = end.machine.busy - start.machine.busy;
-  out['everything else'] = Math.max(0, Math.round(((machineBusy - grouped) / seconds) * 100));
+  out['unaccounted (exited processes…)'] = Math.max(0, Math.round(((machineBusy - grouped) / seconds) * 100));
+  out['of which interrupts (in the processes\' time)'] = Math.round(((end.machine.interrupts - start.machine.interrupts) / seconds) * 100);
   out['machine (all cores)'] = Math.round((machineBusy / seconds) * 100);
   out['machine capacity'] = Math.round(((end.machine.total - start.machine.total) / seconds) * 100);
   return out;

@@ -63,7 +63,9 @@ export function lineChart(opts: { title: string; xLabel: string; labels: string[
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const finite = (axis: 'left' | 'right') => opts.series.filter((s) => s.axis === axis).flatMap((s) => s.values).filter((v) => Number.isFinite(v) && (!opts.right.log || axis === 'left' || v > 0));
-  const leftMax = Math.max(...finite('left'), 1) * 1.1;
+  const rawStep = (Math.max(...finite('left'), 1) * 1.05) / 4;
+  const magnitude = 10 ** Math.floor(Math.log10(rawStep));
+  const leftMax = 4 * magnitude * ([1, 2, 2.5, 5, 10].find((m) => m * magnitude >= rawStep) ?? 10);
   const rightValues = finite('right');
   const log = opts.right.log === true;
   const rMin = log ? 10 ** Math.floor(Math.log10(Math.min(...rightValues, 10))) : 0;
@@ -95,7 +97,7 @@ export function lineChart(opts: { title: string; xLabel: string; labels: string[
     if (points.length > 1) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="5 3"' : ''} points="${points.map(({ v, k }) => `${x(k)},${y(v)}`).join(' ')}"/>`);
     for (const { v, k } of points) {
       parts.push(`<circle cx="${x(k)}" cy="${y(v)}" r="3.5" fill="${color}"/>`);
-      if (!s.dashed) parts.push(`<text x="${x(k)}" y="${y(v) - 8}" text-anchor="middle" font-size="10" fill="${color}">${fmt(v)}</text>`);
+      if (!s.dashed) parts.push(`<text x="${x(k)}" y="${s.axis === 'left' ? y(v) + 16 : y(v) - 8}" text-anchor="${k === s.values.length - 1 ? 'end' : 'middle'}" font-size="10" fill="${color}">${fmt(v)}</text>`);
     }
   });
   if (opts.note) parts.push(`<text x="${width / 2}" y="${height - 10}" text-anchor="middle" font-size="11" fill="#555">${esc(opts.note)}</text>`);
