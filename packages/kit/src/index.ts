@@ -7,7 +7,7 @@ export * from './logger.ts';
 export * from './telemetry.ts';
 export * from './service.ts';
 export * from './openapi.ts';
-export type { BackgroundTask } from './background.ts';
+export { Background, type BackgroundTask } from './background.ts';
 export * from './db/types.ts';
 export { PGliteHost } from './db/pglite.ts';
 export { openPostgres, serviceDatabaseName, type PostgresOptions } from './db/postgres.ts';
