@@ -3,7 +3,7 @@ import { setting } from '@emporium/kit';
 
 /** The gateway's settings, beyond the common ones. Each upstream is a comma-separated list of replica URLs. */
 export const gatewaySettings = {
-  /** The web app's build (Vite's output), served at /. */
+  /** The web app's build (web/dist, made by npm run build:web or npm start), served at /. */
   WEB_DIR: setting.string().with(fileURLToPath(new URL('../../../web/dist', import.meta.url))),
   CATALOG_URL: setting.urlList().with(['http://127.0.0.1:8102']),
   INVENTORY_URL: setting.urlList().with(['http://127.0.0.1:8103']),

@@ -7,7 +7,7 @@ import { errors, sendProblem, type ServiceApp } from '@emporium/kit';
 const API_PATHS = /^\/(?:api|\.well-known)(?:\/|$)/;
 
 /**
- * Serves the web app (the storefront, back-office and console) from `dir`, a Vite build: its
+ * Serves the web app (the storefront, back-office and console) from `dir`, its build: its
  * files as they are (hashed assets cached for a year), and index.html for any other GET outside
  * the API, so the app's own routes load on a reload or a shared link. Without a build, `/` says
  * how to make one.
