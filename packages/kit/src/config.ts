@@ -91,6 +91,8 @@ export const commonSettings = {
   DATABASE_URL: setting.url().optional(),
   /** Each service's database is named <prefix>_<service> on DATABASE_URL's server. */
   DATABASE_PREFIX: setting.identifier().with('emporium'),
+  /** Connections each process keeps to its PostgreSQL database; replicas × this must fit the server's max_connections. */
+  DATABASE_POOL_SIZE: setting.int({ min: 1, max: 200 }).with(10),
   DATA_DIR: setting.string().with('./.data'),
   OTEL_EXPORTER_OTLP_ENDPOINT: setting.url().optional(),
   /** NATS with JetStream, for events between processes; without it, events stay in the process. */

@@ -377,7 +377,9 @@ async function openTransport(settings: CommonSettings, log: Logger): Promise<Tra
 
 /** Opens the database a service uses when run alone: PostgreSQL when DATABASE_URL is set, else PGlite. */
 async function openDatabase(name: string, settings: CommonSettings): Promise<Database> {
-  if (settings.DATABASE_URL) return openPostgres({ url: settings.DATABASE_URL, schema: name, database: serviceDatabaseName(name, settings.DATABASE_PREFIX) });
+  if (settings.DATABASE_URL) {
+    return openPostgres({ url: settings.DATABASE_URL, schema: name, database: serviceDatabaseName(name, settings.DATABASE_PREFIX), poolSize: settings.DATABASE_POOL_SIZE });
+  }
   const host = await PGliteHost.open(join(settings.DATA_DIR, name));
   const db = await host.database(name);
   return { ...db, close: () => host.close() };

@@ -40,9 +40,14 @@ describe('parseSettings', () => {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       DATABASE_URL: undefined,
+      DATABASE_POOL_SIZE: 10,
       DATA_DIR: './.data',
       OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
     });
+  });
+
+  it('refuses a database pool of no connections, naming the setting', () => {
+    expect(() => parseSettings(commonSettings, { DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE="0".*an integer from 1 to 200/s);
   });
 
   it.each([
