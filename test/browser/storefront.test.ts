@@ -87,9 +87,14 @@ suite(title, () => {
     await context.close();
   });
 
-  it('shows the reason when the card is declined', async () => {
+  it('registers a shopper through the page, and shows the reason when their card is declined', async () => {
     const { context, page } = await session(true);
-    await shopper(page);
+    await page.goto(`${base}/register`);
+    await page.getByLabel('Name').fill('Phone Buyer');
+    await page.getByLabel('Email').fill(`phone-${Date.now()}@example.com`);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
     await addToCart(page, 'kettle');
     await checkout(page, '4000000000000002');
     await expect.poll(async () => page.getByTestId('order-status').textContent(), { timeout: 20_000 }).toMatch(/CANCELLED/);

@@ -1,35 +1,18 @@
-import { useRef, useState, type FormEvent } from 'react';
-import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
+import { useState } from 'react';
+import { Link } from 'react-router';
 import { useAuth } from '../../auth.tsx';
-import { Field, FormProblem, fieldErrors, useFocusInvalid } from '../../components/shop-form.tsx';
-import { returnPath } from '../../components/shop-signin-link.tsx';
+import { Field, FormProblem, fieldErrors } from '../../components/shop-form.tsx';
+import { useAuthForm } from '../../components/shop-signin-link.tsx';
 
 /** The registration form: name, email and password; on success the new shopper is signed in and sent back. */
 export function Register() {
   const { register } = useAuth();
-  const navigate = useNavigate();
-  const location = useLocation();
-  const [params] = useSearchParams();
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const form = useRef<HTMLFormElement>(null);
-  useFocusInvalid(form, error);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await register(name.trim(), email.trim(), password);
-      void navigate(returnPath(location.state, params), { replace: true });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  }
+  const { form, busy, error, submit, state } = useAuthForm(async () => {
+    await register(name.trim(), email.trim(), password);
+  });
 
   const fields = fieldErrors(error);
   return (
@@ -48,7 +31,7 @@ export function Register() {
         <FormProblem error={error} shown={['name', 'email', 'password']} />
         <div><button type="submit" disabled={busy}>Register</button></div>
       </form>
-      <p className="shop-auth-alt">Already have an account? <Link to="/signin" state={location.state}>Sign in instead</Link></p>
+      <p className="shop-auth-alt">Already have an account? <Link to="/signin" state={state}>Sign in instead</Link></p>
     </div>
   );
 }

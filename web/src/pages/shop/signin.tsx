@@ -1,34 +1,17 @@
-import { useRef, useState, type FormEvent } from 'react';
-import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
+import { useState } from 'react';
+import { Link } from 'react-router';
 import { useAuth } from '../../auth.tsx';
-import { Field, FormProblem, fieldErrors, useFocusInvalid } from '../../components/shop-form.tsx';
-import { returnPath } from '../../components/shop-signin-link.tsx';
+import { Field, FormProblem, fieldErrors } from '../../components/shop-form.tsx';
+import { useAuthForm } from '../../components/shop-signin-link.tsx';
 
 /** The sign-in form; on success it goes back to where the shopper came from. */
 export function SignIn() {
   const { signIn } = useAuth();
-  const navigate = useNavigate();
-  const location = useLocation();
-  const [params] = useSearchParams();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const form = useRef<HTMLFormElement>(null);
-  useFocusInvalid(form, error);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await signIn(email.trim(), password);
-      void navigate(returnPath(location.state, params), { replace: true });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  }
+  const { form, busy, error, submit, state } = useAuthForm(async () => {
+    await signIn(email.trim(), password);
+  });
 
   const fields = fieldErrors(error);
   return (
@@ -44,7 +27,7 @@ export function SignIn() {
         <FormProblem error={error} shown={['email', 'password']} />
         <div><button type="submit" disabled={busy}>Sign in</button></div>
       </form>
-      <p className="shop-auth-alt">New to Emporium? <Link to="/register" state={location.state}>Register</Link></p>
+      <p className="shop-auth-alt">New to Emporium? <Link to="/register" state={state}>Register</Link></p>
     </div>
   );
 }
