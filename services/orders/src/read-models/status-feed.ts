@@ -27,11 +27,4 @@ export class OrderStatusFeed {
   announceAll(): void {
     for (const set of this.watchers.values()) for (const fn of set) fn();
   }
-
-  /** How many streams are open, for metrics and tests. */
-  get size(): number {
-    let n = 0;
-    for (const set of this.watchers.values()) n += set.size;
-    return n;
-  }
 }

@@ -187,7 +187,6 @@ export class SagaOrchestrator<D> {
   async retry(tx: Transaction, orderId: string): Promise<void> {
     const saga = await this.locked(tx, orderId);
     if (saga.status === 'RUNNING') {
-      saga.attempts += 1;
       saga.lastError = null;
       await saveSaga(tx, saga, this.timings.stepTimeoutMs);
       await logSaga(tx, saga.id, saga.step, 'retry', 'by an operator');
