@@ -1,7 +1,7 @@
 import type { SettingsSource } from '@emporium/kit';
 import { ROOT, spawnTs, stopProcess, waitReady, type ServerProcess } from './processes.ts';
 import { BACKENDS, GATEWAY, GATEWAY_UPSTREAM_SETTING } from './services.ts';
-import { parseLauncherSettings, replicaCounts } from './settings.ts';
+import { parseLauncherSettings, platformEnvironment, replicaCounts } from './settings.ts';
 
 /** One OS process of one service. */
 export interface Replica extends ServerProcess {
@@ -44,7 +44,7 @@ export async function startDistributed(source: SettingsSource, onLine: (line: st
     await Promise.all(order.filter((r) => r.service !== 'gateway').map((r) => stopProcess(r.child)));
   };
   try {
-    const env: Record<string, string | undefined> = { ...source };
+    const env = platformEnvironment(source);
     const base = settings.SERVICE_PORT_BASE === 0 ? 18100 : settings.SERVICE_PORT_BASE;
     for (const def of BACKENDS) {
       const mine: Replica[] = [];

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { buildService, InProcessTransport, PGliteHost, type BuiltService, type SettingsSource } from '@emporium/kit';
 import { BACKENDS, GATEWAY, GATEWAY_UPSTREAM_SETTING } from './services.ts';
-import { parseLauncherSettings } from './settings.ts';
+import { parseLauncherSettings, platformEnvironment } from './settings.ts';
 
 /** The platform running in one process. */
 export interface EmbeddedPlatform {
@@ -27,11 +27,12 @@ export async function startEmbedded(source: SettingsSource): Promise<EmbeddedPla
     await host.close();
   };
   try {
-    const env: Record<string, string | undefined> = { ...source };
+    const env = platformEnvironment(source);
     const transport = new InProcessTransport();
     for (const def of BACKENDS) {
       const port = settings.SERVICE_PORT_BASE === 0 ? 0 : settings.SERVICE_PORT_BASE + (def.defaultPort % 100);
-      const service = await buildService(def, { source: { ...env, PORT: String(port) }, db: await host.database(def.name), transport });
+      // Only the gateway faces the network: the services stay on loopback whatever HOST says.
+      const service = await buildService(def, { source: { ...env, HOST: '127.0.0.1', PORT: String(port) }, db: await host.database(def.name), transport });
       started.push(service);
       urls[def.name] = await service.listen();
       env[GATEWAY_UPSTREAM_SETTING[def.name]!] = urls[def.name];

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { commonSettings, parseSettings, setting, type SettingsSource } from '@emporium/kit';
 
 /** The launcher's own settings: where the gateway listens, and where the services go. */
@@ -16,6 +17,15 @@ export const launcherSettings = {
 
 export function parseLauncherSettings(source: SettingsSource) {
   return parseSettings(launcherSettings, source);
+}
+
+/**
+ * The environment every process of a platform starts from: the launcher's own, plus a scrape
+ * token for /metrics made for this run when none is given, so the console can read the
+ * services' metrics and nobody else can.
+ */
+export function platformEnvironment(source: SettingsSource): Record<string, string | undefined> {
+  return { ...source, METRICS_TOKEN: source.METRICS_TOKEN || randomBytes(24).toString('base64url') };
 }
 
 /** Parses REPLICAS: a number for every service, or per-service counts. */

@@ -47,6 +47,7 @@ export const Problem = Type.Object({
   detail: Type.String(),
   code: Type.String(),
   errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  correlationId: Type.Optional(Type.String({ description: 'The request’s correlation id, as in its x-correlation-id header and every log line about it' })),
 });
 export type Problem = Static<typeof Problem>;
 

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errors } from './errors.ts';
@@ -87,7 +88,7 @@ declare module 'fastify' {
   }
 }
 
-/** A preHandler that admits any signed-in caller and sets `request.caller`. */
+/** An onRequest hook (it runs before validation) that admits any signed-in caller and sets `request.caller`. */
 export function requireUser(verifier: TokenVerifier) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const token = TokenVerifier.bearer(request.headers.authorization);
@@ -96,12 +97,26 @@ export function requireUser(verifier: TokenVerifier) {
   };
 }
 
-/** A preHandler that admits only callers holding `role`. */
+/** An onRequest hook that admits only callers holding `role`. */
 export function requireRole(verifier: TokenVerifier, role: string) {
   const user = requireUser(verifier);
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     await user(request, reply);
     if (!request.caller!.roles.includes(role)) throw errors.FORBIDDEN(`This needs the ${role} role.`);
+  };
+}
+
+/**
+ * An onRequest hook for operators' endpoints (/metrics): admits the scrape token when one is
+ * set, compared in constant time, or an admin's access token.
+ */
+export function requireOperator(scrapeToken: string | undefined, verifier: TokenVerifier) {
+  const admin = requireRole(verifier, 'admin');
+  const expected = scrapeToken ? createHash('sha256').update(scrapeToken).digest() : undefined;
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const token = TokenVerifier.bearer(request.headers.authorization);
+    if (expected && token && timingSafeEqual(createHash('sha256').update(token).digest(), expected)) return;
+    await admin(request, reply);
   };
 }
 

@@ -1,3 +1,6 @@
+import type { BlockList } from 'node:net';
+import { parseAddressList } from './request-edge.ts';
+
 /**
  * Settings: declared once per service, parsed and validated once at start. This is the only
  * module in the codebase that reads `process.env`; everything else receives parsed values.
@@ -75,6 +78,8 @@ export const setting = {
   url: () => field('a URL', parseUrl),
   /** A setting with its own parser, which returns undefined for a value it refuses. */
   custom: <T>(expects: string, parse: (raw: string) => T | undefined) => field(expects, parse),
+  /** A comma-separated list of IP addresses and CIDR blocks: `127.0.0.0/8,::1`. */
+  addressList: () => field<BlockList>('a comma-separated list of IP addresses or CIDR blocks', parseAddressList),
   /** A comma-separated list of URLs, one per replica. */
   urlList: () =>
     field('a comma-separated list of URLs', (s) => {

@@ -6,7 +6,6 @@ import {
   CountBreaker,
   bulkhead,
   circuitBreaker,
-  handleAll,
   handleWhen,
   retry,
   wrap,
@@ -78,6 +77,22 @@ class UpstreamFailure extends Error {
 }
 
 /**
+ * A call that failed because of the request itself: a header or path the client refuses to
+ * send, or a body the caller broke off or sent too much of. It is the caller's 4xx and never
+ * counts against the upstream's breaker, or a few bad requests could cut everyone off.
+ */
+class CallerFault extends Error {
+  constructor(readonly error: unknown) {
+    super((error as Error).message);
+  }
+}
+
+/** Errors undici raises before or while sending, about the request rather than the upstream. */
+function isRequestError(err: unknown): boolean {
+  return err instanceof undiciErrors.InvalidArgumentError || err instanceof undiciErrors.RequestContentLengthMismatchError || err instanceof undiciErrors.NotSupportedError;
+}
+
+/**
  * A resilient client for one upstream service: keep-alive pools balanced over its replicas,
  * a timeout on every call, retries with exponential backoff and jitter for idempotent calls,
  * a circuit breaker and a bulkhead. The correlation id and trace context travel along.
@@ -103,7 +118,7 @@ export class Upstream {
     const poolOpts = { connections, pipelining: 1, keepAliveTimeout: 30_000 };
     this.dispatcher = opts.urls.length === 1 ? new Pool(opts.urls[0]!, poolOpts) : new BalancedPool([...opts.urls], poolOpts);
 
-    this.breaker = circuitBreaker(handleAll, {
+    this.breaker = circuitBreaker(handleWhen((err) => !(err instanceof CallerFault)), {
       halfOpenAfter: this.halfOpenAfterMs,
       // A count window rather than a time-sampled one: it also trips for a service with little traffic.
       breaker: new CountBreaker({ threshold: opts.breakerThreshold ?? 0.5, size: opts.breakerWindow ?? 20, minimumNumberOfCalls: 5 }),
@@ -113,7 +128,7 @@ export class Upstream {
     // third of the gateway's CPU per request. The body may stream on after the headers.
     this.timeouts = { headersTimeout: opts.timeoutMs ?? 5_000, bodyTimeout: opts.bodyTimeoutMs ?? 30_000 };
     const limiter = bulkhead(opts.maxConcurrent ?? 256, opts.maxQueued ?? 512);
-    const retrying = retry(handleWhen((err) => !(err instanceof BrokenCircuitError) && !(err instanceof UpstreamFailure && err.response.statusCode < 502)), {
+    const retrying = retry(handleWhen((err) => !(err instanceof BrokenCircuitError) && !(err instanceof CallerFault) && !(err instanceof UpstreamFailure && err.response.statusCode < 502)), {
       maxAttempts: opts.retries ?? 2,
       backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }),
     });
@@ -142,6 +157,9 @@ export class Upstream {
     const parent = req.context ?? context.active();
     const correlationId = currentCorrelationId(parent);
     if (correlationId && !headers['x-correlation-id']) headers['x-correlation-id'] = correlationId;
+    // A streamed body that fails fails because of its sender (a client gone, a body over the limit).
+    let bodyFailed = false;
+    if (isStream(req.body)) (req.body as Readable).once('error', () => (bodyFailed = true));
 
     const attempt = async () => {
       const span = this.tracer?.startSpan(
@@ -161,7 +179,7 @@ export class Upstream {
         return res;
       } catch (err) {
         if (!(err instanceof UpstreamFailure)) span?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-        throw err;
+        throw bodyFailed || isRequestError(err) ? new CallerFault(err) : err;
       } finally {
         span?.end();
       }
@@ -190,6 +208,11 @@ export class Upstream {
 
   private translate(err: unknown): AppError {
     const outcome = (o: string) => this.metrics?.upstreamCalls.inc({ upstream: this.name, outcome: o });
+    if (err instanceof CallerFault) {
+      outcome('bad_request');
+      if (err.error instanceof AppError) return err.error;
+      return errors.VALIDATION_FAILED(`The request cannot be passed on to the ${this.name} service: ${err.message}`);
+    }
     if (err instanceof BrokenCircuitError) {
       outcome('open_circuit');
       return errors.UPSTREAM_UNAVAILABLE(`The ${this.name} service is failing; its circuit is open.`, {

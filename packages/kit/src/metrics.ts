@@ -25,7 +25,7 @@ export function createMetrics(service: string): ServiceMetrics {
     }),
     upstreamCalls: new Counter({
       name: 'http_client_requests_total',
-      help: 'Calls made to other services, by upstream and outcome (ok, error, timeout, open circuit, rejected)',
+      help: 'Calls made to other services, by upstream and outcome (ok, error, timeout, open circuit, rejected, bad request)',
       labelNames: ['upstream', 'outcome'],
       registers: [registry],
     }),

@@ -4,8 +4,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TokenVerifier } from './auth.ts';
-import { commonSettings, parseSettings, processEnv, setting, type CommonSettings, type Settings, type SettingsSource, type SettingsSpec } from './config.ts';
+import { requireOperator, TokenVerifier } from './auth.ts';
+import { commonSettings, parseSettings, processEnv, secret, setting, type CommonSettings, type Settings, type SettingsSource, type SettingsSpec } from './config.ts';
 import { PGliteHost } from './db/pglite.ts';
 import { openPostgres, serviceDatabaseName } from './db/postgres.ts';
 import { loadMigrations, migrate } from './db/migrate.ts';
@@ -29,6 +29,7 @@ import {
   type Tracer,
 } from './telemetry.ts';
 import { fieldErrors, validatorCompiler } from './validation.ts';
+import { answerClientError, inAddressList, normalizePath, parseAddressList, RouteMethods } from './request-edge.ts';
 import { InProcessTransport } from './messaging/in-process.ts';
 import { Messaging } from './messaging/messaging.ts';
 import { opsRoutes } from './messaging/ops.routes.ts';
@@ -94,11 +95,6 @@ export interface ServiceDefinition<S extends SettingsSpec = SettingsSpec> {
    * service that passes `requestContext(request)` to its calls explicitly may turn it off.
    */
   asyncContext?: boolean;
-  /**
-   * Whose X-Forwarded-For to believe. By default only the nearest peer (the gateway), so a
-   * client cannot pick its own address by sending the header. The gateway decides by setting.
-   */
-  trustProxy?: (settings: Record<string, unknown>) => boolean;
   /** Registers routes, subscriptions and checks. Runs once, before the service listens. */
   setup(app: ServiceApp, ctx: ServiceContext<S>): Promise<void> | void;
 }
@@ -111,6 +107,10 @@ export function defineService<S extends SettingsSpec>(def: ServiceDefinition<S>)
 const baseSettings = {
   PORT: setting.port().with(0),
   IDENTITY_URL: setting.url().with('http://127.0.0.1:8101'),
+  /** Peers whose X-Forwarded-For is believed: the gateway (or a load balancer in front of it). */
+  TRUSTED_PROXIES: setting.addressList().with(parseAddressList('127.0.0.0/8,::1')!),
+  /** The bearer token that may read /metrics (Prometheus' scrape token); admins' access tokens may too. */
+  METRICS_TOKEN: secret(setting.custom('at least 16 characters', (s) => (s.length >= 16 ? s : undefined)).optional()),
 };
 type BaseSettings = Settings<typeof baseSettings>;
 
@@ -232,8 +232,10 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   let closing = false;
   const background = new Background(log);
 
-  const nearestHopOnly = (_address: string, hop: number) => hop === 0;
-  const trustProxy = def.trustProxy ? def.trustProxy(settings) : nearestHopOnly;
+  // X-Forwarded-For is believed only from the proxies the settings name (the gateway, a load
+  // balancer), so a client cannot pick its own address, and with it its rate-limit budget.
+  const trustProxy = (address: string) => inAddressList(settings.TRUSTED_PROXIES, address);
+  const routeMethods = new RouteMethods();
   const app = Fastify({
     loggerInstance: log,
     // Requests are logged by our onResponse hook (debug, or warn on 5xx), with the trace id.
@@ -245,6 +247,10 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
     },
     bodyLimit: def.bodyLimit ?? 1024 * 1024,
     trustProxy,
+    // Routing and every hook see one form of the path, so `/%61pi/…` cannot slip past a hook
+    // that checks `/api/…` and still reach the route.
+    rewriteUrl: (req) => normalizePath(req.url ?? '/'),
+    clientErrorHandler: answerClientError,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
@@ -272,8 +278,15 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
+  app.addHook('onRoute', (route) => routeMethods.add(route.url, route.method));
   app.setNotFoundHandler((request, reply) => {
-    sendProblem(reply, problem('NOT_FOUND', 404, 'Not found', `There is nothing at ${request.method} ${request.url.split('?')[0]}.`));
+    const path = request.url.split('?')[0]!;
+    const allowed = routeMethods.allowed(path);
+    if (allowed.length) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(reply, errors.METHOD_NOT_ALLOWED(`${path} does not answer ${request.method}; it answers ${allowed.join(', ')}.`).toProblem());
+    }
+    return sendProblem(reply, problem('NOT_FOUND', 404, 'Not found', `There is nothing at ${request.method} ${path}.`));
   });
 
   await app.register(swagger, {
@@ -328,7 +341,8 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
     if (failing.length) return sendProblem(reply, { ...errors.NOT_READY(`Failing: ${failing.join(', ')}.`).toProblem(), checks: report });
     return { status: 'ok', service: def.name, checks: report };
   });
-  app.get('/metrics', hidden, async (_request, reply) => {
+  // Metrics are for operators: the scrape token, or an admin's access token.
+  app.get('/metrics', { ...hidden, onRequest: requireOperator(settings.METRICS_TOKEN, ctx.verifier) }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
@@ -461,9 +475,9 @@ function errorHandler(err: FastifyError, request: FastifyRequest, reply: Fastify
   sendProblem(reply, p);
 }
 
-/** Sends a problem document with its status and the problem+json content type. */
+/** Sends a problem document with its status, the problem+json content type and the request's correlation id. */
 export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
-  return reply.code(p.status).type('application/problem+json').send(p);
+  return reply.code(p.status).type('application/problem+json').send({ ...p, correlationId: reply.request.id });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

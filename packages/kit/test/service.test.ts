@@ -10,6 +10,8 @@ import { describeOnDatabases, otlpCollector, pglite, testTokens, type TestDataba
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
 
+const tokens = await testTokens();
+
 let migrations: string;
 beforeAll(async () => {
   migrations = await mkdtemp(join(tmpdir(), 'emporium-kit-service-'));
@@ -59,7 +61,7 @@ function widgets(slow = gate()): ServiceDefinition {
 }
 
 async function build(db: Database, def = widgets()): Promise<BuiltService> {
-  return buildService(def, { source: {}, db, log: createLogger('widgets', 'silent'), verifier: (await testTokens()).verifier });
+  return buildService(def, { source: {}, db, log: createLogger('widgets', 'silent'), verifier: tokens.verifier });
 }
 
 describe('a built service', () => {
@@ -241,7 +243,7 @@ describe('a built service', () => {
 
   it('exposes request metrics by route and the process metrics', async () => {
     await inject({ method: 'GET', url: '/widgets/41' });
-    const res = await inject({ method: 'GET', url: '/metrics' });
+    const res = await inject({ method: 'GET', url: '/metrics', headers: await tokens.auth({ roles: ['admin'] }) });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
     expect(res.body).toMatch(/^http_server_request_duration_seconds_bucket\{[^}]*route="\/widgets\/:id"[^}]*status_code="200"[^}]*\} [1-9]/m);

@@ -1,3 +1,4 @@
+import { BlockList } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setting } from '@emporium/kit';
 
@@ -31,8 +32,8 @@ export const gatewaySettings = {
   BODY_LIMIT: setting.int({ min: 1024, max: 100 * 1024 * 1024 }).with(1024 * 1024),
   /** Origins allowed by CORS, comma-separated, or * for any. */
   CORS_ORIGINS: setting.string().with('*'),
-  /** Trust X-Forwarded-For from a load balancer in front of the gateway. */
-  TRUST_PROXY: setting.bool().with(false),
+  /** The load balancers in front of the gateway whose X-Forwarded-For is believed; none by default, as the gateway faces clients. */
+  TRUSTED_PROXIES: setting.addressList().with(new BlockList()),
   /** The console: time allowed for each instance's /health/ready or /metrics answer. */
   CONSOLE_PROBE_TIMEOUT_MS: setting.int({ min: 50, max: 30_000 }).with(1_000),
   /** The console's live charts: how often every instance's /metrics is scraped while someone watches. */

@@ -16,7 +16,6 @@ export default defineService({
   defaultPort: 8080,
   settings: gatewaySettings,
   bodyLimit: 1024 * 1024,
-  trustProxy: (settings) => settings.TRUST_PROXY === true,
   // The proxy passes each request's trace context explicitly, so no AsyncLocalStorage is needed.
   asyncContext: false,
   async setup(app, ctx) {

@@ -21,7 +21,7 @@ export async function opsRoutes(app: ServiceApp, { messaging, verifier }: OpsRou
   const admin = requireRole(verifier, 'admin');
 
   app.get('/ops/outbox', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags: ['ops'],
       summary: "The outbox's backlog: events committed but not yet published",
@@ -31,7 +31,7 @@ export async function opsRoutes(app: ServiceApp, { messaging, verifier }: OpsRou
   }, async () => messaging.outboxBacklog());
 
   app.get('/ops/dead-letters', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags: ['ops'],
       summary: "This service's dead letters, newest first",
@@ -48,7 +48,7 @@ export async function opsRoutes(app: ServiceApp, { messaging, verifier }: OpsRou
   }, async (request) => ({ data: await messaging.deadLetters(request.query) }));
 
   app.post('/ops/dead-letters/:id/replay', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags: ['ops'],
       summary: 'Hands an open dead letter to its subscription once more',

@@ -15,7 +15,7 @@ export async function categoryRoutes(app: ServiceApp, { db, verifier }: CatalogR
   }, async () => ({ data: await listCategories(db) }));
 
   app.post('/categories', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags,
       summary: 'Create a category (admin)',

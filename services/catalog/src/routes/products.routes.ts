@@ -60,7 +60,7 @@ export async function productRoutes(app: ServiceApp, { db, verifier, messaging }
   });
 
   app.post('/products', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags,
       summary: 'Create a product (admin)',
@@ -82,7 +82,7 @@ export async function productRoutes(app: ServiceApp, { db, verifier, messaging }
   });
 
   app.put('/products/:id', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags,
       summary: 'Change some of a product\'s fields (admin)',
@@ -110,7 +110,7 @@ export async function productRoutes(app: ServiceApp, { db, verifier, messaging }
   });
 
   app.delete('/products/:id', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags,
       summary: 'Delete a product (admin)',

@@ -9,11 +9,15 @@ export interface Instance {
   fetch: Fetcher;
 }
 
-/** GETs over HTTP from `baseUrl`, giving up after `timeoutMs` for headers and body together. */
-export function httpFetcher(baseUrl: string, timeoutMs: number): Fetcher {
+/**
+ * GETs over HTTP from `baseUrl`, giving up after `timeoutMs` for headers and body together.
+ * `token` is the scrape token that /metrics asks for.
+ */
+export function httpFetcher(baseUrl: string, timeoutMs: number, token?: string): Fetcher {
   const base = baseUrl.replace(/\/+$/, '');
+  const headers: Record<string, string> = { accept: 'application/json, text/plain', ...(token ? { authorization: `Bearer ${token}` } : {}) };
   return async (path) => {
-    const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json, text/plain' } });
+    const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(timeoutMs), headers });
     return { status: res.status, text: await res.text() };
   };
 }

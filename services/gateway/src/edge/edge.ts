@@ -13,7 +13,8 @@ const SECURITY_HEADERS = {
 
 /**
  * What the gateway does for every request before routing it: CORS, security headers, the
- * per-IP budget, and, when a token is sent, its verification and the per-user budget.
+ * per-IP budget, and, when a token is sent, its verification and the per-user budget. The kit
+ * has normalised the path before this runs, so no spelling of a path skips it.
  * A bad token stops at the edge with 401, before any service is called.
  */
 export async function registerEdge(app: ServiceApp, ctx: ServiceContext<typeof gatewaySettings>): Promise<void> {
@@ -24,14 +25,20 @@ export async function registerEdge(app: ServiceApp, ctx: ServiceContext<typeof g
     allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-correlation-id', 'traceparent'],
     exposedHeaders: ['x-correlation-id', 'traceparent', 'retry-after', 'location'],
     maxAge: 600,
+    // A plain OPTIONS (no Origin or Access-Control-Request-Method) is answered like a preflight,
+    // 204 with the methods, rather than the plugin's text/plain 400.
+    strictPreflight: false,
   });
   const limits = createRateLimits(ctx);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
-    // Preflights and the gateway's own probes are not charged to anyone's budget.
-    if (request.method === 'OPTIONS' || !request.url.startsWith('/api/')) return;
+    // Every request but a preflight is charged, the gateway's probes and documents included:
+    // they are public, so they are someone's budget too. The path is already normalised.
+    if (request.method === 'OPTIONS') return;
     await limits.consume('ip', request.ip);
+    // Outside the API (the web app, probes, /metrics with its scrape token) no access token is read.
+    if (!request.url.startsWith('/api/')) return;
     const token = TokenVerifier.bearer(request.headers.authorization);
     if (token) {
       request.caller = await ctx.verifier.verify(token);

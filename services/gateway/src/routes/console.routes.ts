@@ -79,13 +79,13 @@ export async function consoleRoutes(app: ServiceApp, { clients, settings, verifi
       return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
     },
     fetch: async (path) => {
-      const res = await app.inject({ method: 'GET', url: path });
+      const res = await app.inject({ method: 'GET', url: path, headers: settings.METRICS_TOKEN ? { authorization: `Bearer ${settings.METRICS_TOKEN}` } : {} });
       return { status: res.statusCode, text: res.body };
     },
   };
   const instances: Instance[] = [self];
   for (const [service, urls] of Object.entries(upstreamUrls(settings))) {
-    for (const url of urls) instances.push({ service, url, fetch: httpFetcher(url, timeoutMs) });
+    for (const url of urls) instances.push({ service, url, fetch: httpFetcher(url, timeoutMs, settings.METRICS_TOKEN) });
   }
   const sampler = new MetricsSampler(instances, {
     intervalMs: settings.CONSOLE_SAMPLE_MS,
@@ -96,7 +96,7 @@ export async function consoleRoutes(app: ServiceApp, { clients, settings, verifi
   app.addHook('onClose', async () => sampler.stop());
 
   app.get('/api/v1/ops/services', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags: ['ops'],
       summary: 'Every service and each of its instances, with its readiness',
@@ -114,7 +114,7 @@ export async function consoleRoutes(app: ServiceApp, { clients, settings, verifi
   });
 
   app.get('/api/v1/ops/metrics', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags: ['ops'],
       summary: 'Live request rate, error share and p99 latency per service',
@@ -135,7 +135,7 @@ export async function consoleRoutes(app: ServiceApp, { clients, settings, verifi
   });
 
   app.get('/api/v1/ops/breakers', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags: ['ops'],
       summary: "The state of the gateway's circuit breakers, by service and client",

@@ -72,7 +72,7 @@ export async function dashboardRoutes(app: ServiceApp, opts: DashboardRoutesOpti
   }
 
   app.get('/api/v1/dashboard', {
-    preHandler: requireUser(opts.verifier),
+    onRequest: requireUser(opts.verifier),
     schema: {
       tags: ['gateway'],
       summary: "The signed-in caller's dashboard",

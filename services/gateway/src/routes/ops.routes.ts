@@ -37,7 +37,7 @@ export async function opsRoutes(app: ServiceApp, { upstreams, verifier }: OpsRou
   };
 
   app.get('/api/v1/ops/outbox', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags: ['ops'],
       summary: "Every service's outbox backlog: events committed but not yet published",
@@ -58,7 +58,7 @@ export async function opsRoutes(app: ServiceApp, { upstreams, verifier }: OpsRou
   });
 
   app.get('/api/v1/ops/dead-letters', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags: ['ops'],
       summary: "Every service's dead letters, newest first",
@@ -92,7 +92,7 @@ export async function opsRoutes(app: ServiceApp, { upstreams, verifier }: OpsRou
   });
 
   app.post('/api/v1/ops/dead-letters/:service/:id/replay', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags: ['ops'],
       summary: 'Replays one dead letter in the service that holds it',

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errors, requestContext, type ServiceApp } from '@emporium/kit';
@@ -6,6 +6,12 @@ import { ROUTES, type UpstreamName, type Upstreams } from '../upstreams.ts';
 
 /** Headers that describe one connection, never forwarded across a proxy (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
+/**
+ * Request headers the gateway answers for itself or sets anew: `expect` (Node has already sent
+ * 100 Continue, and the client refuses to send it on), the trace context (the gateway's span is
+ * the parent), the correlation id (validated at the edge) and the forwarding chain.
+ */
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'expect', 'traceparent', 'tracestate', 'x-correlation-id', 'x-forwarded-for', 'forwarded']);
 /** Response headers the gateway sets itself. */
 const OWN = new Set([...HOP_BY_HOP, 'x-correlation-id', 'traceparent', 'date']);
 
@@ -22,11 +28,19 @@ class BodyLimit extends Transform {
   }
 }
 
-function forwardHeaders(headers: IncomingHttpHeaders, ip: string): Record<string, string | string[] | undefined> {
+/**
+ * The headers a service receives: the client's, less the connection's own, with the
+ * correlation id the edge settled on and the client's address as the gateway resolved it (one
+ * entry: what a client wrote in its own X-Forwarded-For is not passed on as if it were true).
+ */
+function forwardHeaders(request: FastifyRequest): Record<string, string | string[] | undefined> {
   const out: Record<string, string | string[] | undefined> = {};
-  for (const name in headers) if (!HOP_BY_HOP.has(name) && name !== 'traceparent' && name !== 'tracestate') out[name] = headers[name];
-  const prior = headers['x-forwarded-for'];
-  out['x-forwarded-for'] = prior ? `${prior}, ${ip}` : ip;
+  const headers = request.headers;
+  // Connection may name further headers that belong to this hop only.
+  const named = typeof headers.connection === 'string' ? headers.connection.toLowerCase().split(',').map((t) => t.trim()) : [];
+  for (const name in headers) if (!NOT_FORWARDED.has(name) && !named.includes(name)) out[name] = headers[name];
+  out['x-correlation-id'] = request.id;
+  out['x-forwarded-for'] = request.ip;
   return out;
 }
 
@@ -100,7 +114,7 @@ export async function proxyRoutes(app: ServiceApp, opts: ProxyRoutesOptions): Pr
         res = await upstream.request({
           method: request.method as 'GET',
           path: request.url.slice(strip.length),
-          headers: forwardHeaders(request.headers, request.ip),
+          headers: forwardHeaders(request),
           body,
           context: requestContext(request),
         });

@@ -33,7 +33,7 @@ export async function inventoryRoutes(app: ServiceApp, { db, verifier, publish }
   });
 
   app.put('/inventory/:productId', {
-    preHandler: requireRole(verifier, 'admin'),
+    onRequest: requireRole(verifier, 'admin'),
     schema: {
       tags,
       summary: 'Set the stock available to order (admin); the difference counts as received',

@@ -18,7 +18,7 @@ const problems = problemResponses({
 /** `GET /notifications`: the caller's own messages, newest first. */
 export async function notificationRoutes(app: ServiceApp, { db, verifier }: NotificationRouteOptions): Promise<void> {
   app.get('/notifications', {
-    preHandler: requireUser(verifier),
+    onRequest: requireUser(verifier),
     schema: {
       tags: ['notifications'],
       summary: 'The messages sent to the caller, newest first',

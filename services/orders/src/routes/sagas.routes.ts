@@ -29,7 +29,7 @@ export async function sagaRoutes(app: ServiceApp, { db, verifier, saga, history 
   };
 
   app.get('/ops/sagas', {
-    preHandler: admin,
+    onRequest: admin,
     schema: { tags, summary: 'Checkout sagas: by default the stuck (past their deadline) and failed ones', security: bearer, querystring: SagaQuery, response: { 200: SagaPage, ...problems(400, 401, 403) } },
   }, async (request) => {
     const { filter = 'problem', status, page = 1, limit = 20 } = request.query;
@@ -38,12 +38,12 @@ export async function sagaRoutes(app: ServiceApp, { db, verifier, saga, history 
   });
 
   app.get('/ops/sagas/:id', {
-    preHandler: admin,
+    onRequest: admin,
     schema: { tags, summary: 'One saga with its timeline', security: bearer, params: SagaParams, response: { 200: Saga, ...problems(400, 401, 403, 404) } },
   }, async (request) => found(request.params.id));
 
   app.post('/ops/sagas/:id/retry', {
-    preHandler: admin,
+    onRequest: admin,
     schema: { tags, summary: 'Send the current command again (the running step, or the compensation) with a new deadline', security: bearer, params: SagaParams, response: { 200: Saga, ...problems(400, 401, 403, 404, 409) } },
   }, async (request) => {
     await found(request.params.id);
@@ -52,7 +52,7 @@ export async function sagaRoutes(app: ServiceApp, { db, verifier, saga, history 
   });
 
   app.post('/ops/sagas/:id/compensate', {
-    preHandler: admin,
+    onRequest: admin,
     schema: { tags, summary: 'Undo what the saga did, newest step first, and cancel its order', security: bearer, params: SagaParams, response: { 200: Saga, ...problems(400, 401, 403, 404, 409) } },
   }, async (request) => {
     await found(request.params.id);
@@ -61,7 +61,7 @@ export async function sagaRoutes(app: ServiceApp, { db, verifier, saga, history 
   });
 
   app.post('/ops/read-models/order-history/rebuild', {
-    preHandler: admin,
+    onRequest: admin,
     schema: { tags, summary: 'Rebuild the order-history read model by replaying every order event', security: bearer, response: { 200: Type.Object({ replayed: Type.Integer() }), ...problems(401, 403) } },
   }, async () => ({ replayed: await history.rebuild() }));
 }

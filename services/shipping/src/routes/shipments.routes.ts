@@ -29,7 +29,7 @@ export async function shipmentRoutes(app: ServiceApp, { db, verifier, messaging 
   const admin = requireRole(verifier, 'admin');
 
   app.get('/shipments', {
-    preHandler: user,
+    onRequest: user,
     schema: {
       tags,
       summary: 'The caller\'s shipments, newest first (admins: everyone\'s)',
@@ -47,7 +47,7 @@ export async function shipmentRoutes(app: ServiceApp, { db, verifier, messaging 
   });
 
   app.get('/shipments/:id', {
-    preHandler: user,
+    onRequest: user,
     schema: {
       tags,
       summary: 'One shipment (its owner or an admin)',
@@ -64,7 +64,7 @@ export async function shipmentRoutes(app: ServiceApp, { db, verifier, messaging 
 
   for (const [move, { from, to, event, summary }] of Object.entries(ADMIN_MOVES)) {
     app.post(`/shipments/:id/${move}`, {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         summary,
