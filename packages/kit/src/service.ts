@@ -270,6 +270,8 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ServiceApp;
 
   app.setValidatorCompiler(validatorCompiler);
+  // Bodies are JSON: text sent as text/plain is a 415, not a string that fails the schema.
+  app.removeContentTypeParser('text/plain');
   instrument(app, def.name, tracing.tracer, metrics, log);
   app.setErrorHandler(errorHandler);
   // A response sent while closing ends its connection: kept alive, it would hold close() until

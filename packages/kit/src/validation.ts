@@ -22,7 +22,7 @@ function withCodeUnitLengths(ajv: Ajv): Ajv {
       keyword,
       type: 'string',
       schemaType: 'number',
-      error: { message: ({ schemaCode }) => str`must NOT have ${more ? 'more' : 'fewer'} than ${schemaCode} characters`, params: ({ schemaCode }) => _`{limit: ${schemaCode}}` },
+      error: { message: ({ schemaCode }) => str`must NOT have ${more ? 'more' : 'fewer'} than ${schemaCode} characters (UTF-16 code units: an emoji counts as 2)`, params: ({ schemaCode }) => _`{limit: ${schemaCode}}` },
       code: (cxt: KeywordCxt) => cxt.fail(more ? _`${cxt.data}.length > ${cxt.schemaCode}` : _`${cxt.data}.length < ${cxt.schemaCode}`),
     });
   }

@@ -5,7 +5,7 @@ import { startCatalog, type Catalog } from './helpers.ts';
 type Who = 'anyone' | 'admin';
 interface BadRequest {
   name: string;
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   who?: Who;
   payload?: string | object;
@@ -29,7 +29,7 @@ const badRequests: BadRequest[] = [
   { name: 'an empty JSON body', method: 'POST', url: '/products', who: 'admin', payload: '', headers: { 'content-type': 'application/json' }, status: 400 },
   { name: 'a JSON array', method: 'POST', url: '/products', who: 'admin', payload: [product], status: 400 },
   { name: 'JSON null', method: 'POST', url: '/products', who: 'admin', payload: 'null', headers: { 'content-type': 'application/json' }, status: 400 },
-  { name: 'a plain-text body', method: 'POST', url: '/products', who: 'admin', payload: 'sku=X', headers: { 'content-type': 'text/plain' }, status: 400 },
+  { name: 'a plain-text body', method: 'POST', url: '/products', who: 'admin', payload: 'sku=X', headers: { 'content-type': 'text/plain' }, status: 415 },
   { name: 'a form body', method: 'POST', url: '/products', who: 'admin', payload: 'sku=X', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415 },
   { name: 'a body over 1 MiB', method: 'POST', url: '/products', who: 'admin', payload: { ...product, description: 'x'.repeat(1_100_000) }, status: 413 },
   { name: 'price as a string', method: 'POST', url: '/products', who: 'admin', payload: withPrice('12'), status: 400 },
@@ -49,6 +49,14 @@ const badRequests: BadRequest[] = [
   { name: 'a name as a number', method: 'POST', url: '/products', who: 'admin', payload: { ...product, name: 42 }, status: 400 },
   { name: 'a sku with spaces and quotes', method: 'POST', url: '/products', who: 'admin', payload: { ...product, sku: "X'; DROP TABLE products; --" }, status: 400 },
   { name: 'a category slug with SQL', method: 'POST', url: '/products', who: 'admin', payload: { ...product, category: "coffee' OR '1'='1" }, status: 400 },
+  { name: 'a NUL in a name', method: 'POST', url: '/products', who: 'admin', payload: { ...product, name: 'Bad\u0000Name' }, status: 400 },
+  { name: 'a lone surrogate in a description', method: 'POST', url: '/products', who: 'admin', payload: { ...product, description: 'half an emoji \ud83d' }, status: 400 },
+  { name: 'a name of 101 emoji (202 UTF-16 units)', method: 'POST', url: '/products', who: 'admin', payload: { ...product, name: '☕'.repeat(101).replace(/☕/g, '🫖') }, status: 400 },
+  // Authentication comes before validation: an anonymous caller learns nothing of the schema.
+  { name: 'an anonymous create with a broken body', method: 'POST', url: '/products', payload: { nonsense: true }, status: 401 },
+  { name: 'an anonymous update with a broken body', method: 'PUT', url: `/products/${PRODUCT_ID}`, payload: { price: 'free' }, status: 401 },
+  // A known path with a method it does not answer.
+  { name: 'PATCH on a product', method: 'PATCH', url: `/products/${PRODUCT_ID}`, who: 'admin', payload: { name: 'X' }, status: 405 },
   { name: 'a negative initial stock', method: 'POST', url: '/products', who: 'admin', payload: { ...product, initialStock: -5 }, status: 400 },
   { name: 'a fractional initial stock', method: 'POST', url: '/products', who: 'admin', payload: { ...product, initialStock: 1.5 }, status: 400 },
   { name: 'an empty update', method: 'PUT', url: `/products/${PRODUCT_ID}`, who: 'admin', payload: {}, status: 400 },
