@@ -275,6 +275,7 @@ async function main(): Promise<void> {
         // Every order comes from 127.0.0.1: budgets far above the load, so none is refused.
         RATE_LIMIT_PER_IP: '100000000',
         RATE_LIMIT_PER_USER: '100000000',
+        REGISTER_MAX_PER_IP: '100000000',
         ACCESS_TOKEN_TTL_SECONDS: '7200',
         PATH: '/usr/bin:/bin',
       },

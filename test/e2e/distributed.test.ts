@@ -47,6 +47,7 @@ const platform = () =>
         // The suites poll hard from one address and one admin; the gateway's limits have tests of their own.
         RATE_LIMIT_PER_IP: '1000000',
         RATE_LIMIT_PER_USER: '1000000',
+        REGISTER_MAX_PER_IP: '1000000',
         PATH: '/usr/bin:/bin',
       },
       () => {},

@@ -23,7 +23,7 @@ const checkoutDir = await mkdtemp(join(tmpdir(), 'emporium-e2e-checkout-'));
 afterAll(() => rm(checkoutDir, { recursive: true, force: true }));
 describeCheckout('embedded', async () => {
   // Short step deadlines, so the provider-timeout test waits seconds rather than the default.
-  const platform = await startEmbedded({ ...source, DATA_DIR: checkoutDir, SAGA_STEP_TIMEOUT_MS: '3000', RATE_LIMIT_PER_IP: '1000000', RATE_LIMIT_PER_USER: '1000000' });
+  const platform = await startEmbedded({ ...source, DATA_DIR: checkoutDir, SAGA_STEP_TIMEOUT_MS: '3000', RATE_LIMIT_PER_IP: '1000000', RATE_LIMIT_PER_USER: '1000000', REGISTER_MAX_PER_IP: '1000000' });
   await seedDemo(platform.gatewayUrl, () => {});
   return platform;
 });

@@ -30,8 +30,5 @@ export const GATEWAY_UPSTREAM_SETTING: Record<string, string> = {
   recommendations: 'RECOMMENDATIONS_URL',
 };
 
-/** Development accounts: created on first start, refused in production. */
-export const DEV_ACCOUNTS = {
-  admin: { email: 'admin@emporium.dev', password: 'emporium-admin', name: 'Emporium Admin' },
-  shopper: { email: 'shopper@emporium.dev', password: 'emporium-shopper', name: 'Sam Shopper' },
-} as const;
+/** Development accounts: created on first start; identity stops them signing in with these passwords in production. */
+export { DEV_ACCOUNTS } from '@emporium/identity/dev-accounts';

@@ -1,17 +1,39 @@
 import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet } from 'jose';
-import { defineService, TokenVerifier } from '@emporium/kit';
+import { defineService, TokenVerifier, type Database, type Logger } from '@emporium/kit';
 import { identitySettings } from './config.ts';
-import { purgeExpiredAttempts } from './db/login-throttle.repository.ts';
+import { forgetOldAddresses } from './db/sign-in-addresses.repository.ts';
 import { keepSigningKey } from './db/signing-keys.repository.ts';
-import { findCredentials, insertUser } from './db/users.repository.ts';
-import { hashPassword } from './domain/passwords.ts';
+import { purgeExpiredCounters } from './db/throttle.repository.ts';
+import { disableUser, findCredentials, insertUser, updatePasswordHash } from './db/users.repository.ts';
+import { DEV_ACCOUNTS } from './domain/dev-accounts.ts';
+import { hashPassword, verifyPassword } from './domain/passwords.ts';
 import { generateSigningJwk, loadSigningKey } from './domain/signing-key.ts';
+import type { SignInPolicy } from './domain/throttle.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { jwksRoutes } from './routes/jwks.routes.ts';
 import { usersRoutes } from './routes/users.routes.ts';
 
 const PURGE_EVERY_MS = 10 * 60_000;
+
+/**
+ * Makes sure no development account still signs in with its well-known password, for a
+ * production start on data first used in development. The ADMIN_EMAIL account takes
+ * ADMIN_PASSWORD, as it would have on fresh data; any other is disabled. Both keep the site up.
+ */
+async function retireDevAccounts(db: Database, admin: { email: string; password: string }, log: Logger): Promise<void> {
+  for (const dev of Object.values(DEV_ACCOUNTS)) {
+    const found = await findCredentials(db, dev.email);
+    if (!found || found.disabled || !(await verifyPassword(dev.password, found.passwordHash))) continue;
+    if (dev.email === admin.email) {
+      await updatePasswordHash(db, found.user.id, await hashPassword(admin.password));
+      log.warn({ email: dev.email }, `the development account ${dev.email} still had its development password: it now signs in with ADMIN_PASSWORD only`);
+    } else {
+      await disableUser(db, found.user.id);
+      log.warn({ email: dev.email }, `the development account ${dev.email} still had its development password: it is disabled and can no longer sign in`);
+    }
+  }
+}
 
 /** The identity service: accounts, sign-in, access tokens and the keys that verify them. */
 export default defineService({
@@ -22,7 +44,7 @@ export default defineService({
   migrations: fileURLToPath(new URL('./db/migrations/', import.meta.url)),
   bodyLimit: 16 * 1024,
   async setup(app, ctx) {
-    const { settings, db, messaging, log, onClose } = ctx;
+    const { settings, db, messaging, log } = ctx;
     let jwk = settings.IDENTITY_SIGNING_KEY;
     if (!jwk) {
       const kept = await keepSigningKey(db, await generateSigningJwk());
@@ -35,6 +57,7 @@ export default defineService({
     // The kit's own routes (dead letters, outbox) verify with it too: identity need not know its own URL.
     ctx.verifier = verifier;
 
+    if (settings.NODE_ENV === 'production') await retireDevAccounts(db, { email: settings.ADMIN_EMAIL, password: settings.ADMIN_PASSWORD }, log);
     // Replicas may race here; the unique email makes the losing insert a no-op.
     const existing = await findCredentials(db, settings.ADMIN_EMAIL);
     if (existing && !existing.user.roles.includes('admin')) log.warn({ email: settings.ADMIN_EMAIL }, 'ADMIN_EMAIL belongs to an account without the admin role; left as it is');
@@ -44,13 +67,20 @@ export default defineService({
       if (admin) log.info({ email: admin.email }, 'admin account created');
     }
 
-    const throttle = { perEmail: settings.LOGIN_MAX_FAILURES_PER_EMAIL, perIp: settings.LOGIN_MAX_FAILURES_PER_IP, windowSeconds: settings.LOGIN_FAILURE_WINDOW_SECONDS };
-    const purge = setInterval(() => {
-      purgeExpiredAttempts(db, throttle.windowSeconds).catch((err: unknown) => log.warn({ err }, 'could not purge old sign-in attempts'));
-    }, PURGE_EVERY_MS).unref();
-    onClose(() => clearInterval(purge));
+    const backoff = { firstWaitSeconds: settings.LOGIN_FIRST_WAIT_SECONDS, maxWaitSeconds: settings.LOGIN_MAX_WAIT_SECONDS, forgetSeconds: settings.LOGIN_FAILURE_WINDOW_SECONDS };
+    const signIn: SignInPolicy = {
+      perAccountAndAddress: { kind: 'backoff', free: settings.LOGIN_FREE_FAILURES, ...backoff },
+      perAccount: { kind: 'backoff', free: settings.LOGIN_ACCOUNT_FREE_FAILURES, ...backoff },
+      perAddress: { kind: 'window', limit: settings.LOGIN_MAX_FAILURES_PER_IP, windowSeconds: settings.LOGIN_FAILURE_WINDOW_SECONDS },
+      knownAddressDays: settings.LOGIN_KNOWN_ADDRESS_DAYS,
+    };
+    const registration = { kind: 'window' as const, limit: settings.REGISTER_MAX_PER_IP, windowSeconds: settings.REGISTER_WINDOW_SECONDS };
+    ctx.background('purge-throttle', PURGE_EVERY_MS, async () => {
+      await purgeExpiredCounters(db);
+      await forgetOldAddresses(db, signIn.knownAddressDays);
+    });
 
-    await app.register(authRoutes, { db, messaging, key, tokenTtlSeconds: settings.ACCESS_TOKEN_TTL_SECONDS, throttle });
+    await app.register(authRoutes, { db, messaging, key, tokenTtlSeconds: settings.ACCESS_TOKEN_TTL_SECONDS, signIn, registration });
     await app.register(usersRoutes, { db, verifier });
     await app.register(jwksRoutes, { keys: [key] });
   },

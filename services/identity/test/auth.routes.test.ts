@@ -1,8 +1,18 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@emporium/kit';
 import { describeOnDatabases } from '@emporium/testing';
-import { freshIp, login, me, register, startIdentity, uniqueEmail, useIdentity } from './helpers.ts';
+import { hashPassword } from '../src/domain/passwords.ts';
+import { freshIp, login, me, passTime, register, startIdentity, uniqueEmail, useIdentity } from './helpers.ts';
+
+// Hashing as usual, counted: a test checks which requests cost a password hash.
+vi.mock('../src/domain/passwords.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/domain/passwords.ts')>();
+  return { ...real, hashPassword: vi.fn(real.hashPassword) };
+});
+
+const countStatuses = (answers: ReadonlyArray<{ statusCode: number }>) =>
+  answers.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.statusCode]: (acc[r.statusCode] ?? 0) + 1 }), {});
 
 describeOnDatabases('auth routes', (kind) => {
   const fixture = useIdentity(kind);
@@ -53,60 +63,99 @@ describeOnDatabases('auth routes', (kind) => {
       expect(res.json()).toMatchObject({ code: 'IDENTITY_INVALID_CREDENTIALS', status: 401 });
       expect(res.json()).not.toHaveProperty('accessToken');
     }
-    expect(wrong.json()).toEqual(unknown.json());
+    // Alike but for the correlation id, which every answer has its own of.
+    expect({ ...wrong.json(), correlationId: undefined }).toEqual({ ...unknown.json(), correlationId: undefined });
   });
 
-  it('locks an email after 5 failed sign-ins: the 6th is 429 with Retry-After, even with the right password', async () => {
-    const email = uniqueEmail('locked');
+  it('makes an address that keeps guessing the admin password wait twice as long each time, and still lets the admin in from elsewhere', async () => {
+    const admin = 'admin@emporium.dev';
+    const attacker = freshIp();
+    // 1. Five guesses are free.
+    for (let i = 1; i <= 5; i++) expect((await login(fixture.identity, admin, `guess number ${i}`, attacker)).statusCode, `guess ${i}`).toBe(401);
+
+    // 2. Then each guess waits, and once a wait has passed the next guess is checked and earns a longer one.
+    const waits: number[] = [];
+    for (let round = 1; round <= 3; round++) {
+      const held = await login(fixture.identity, admin, `early guess ${round}`, attacker);
+      expect(held.statusCode).toBe(429);
+      expect(held.headers['content-type']).toContain('application/problem+json');
+      expect(held.json()).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+      expect(held.json().detail).toContain('to this account from this address');
+      waits.push(Number(held.headers['retry-after']));
+      await passTime(fixture.database.db, waits.at(-1)!);
+      expect((await login(fixture.identity, admin, `late guess ${round}`, attacker)).statusCode).toBe(401);
+    }
+    const [first, second, third] = waits as [number, number, number];
+    expect(first).toBeGreaterThanOrEqual(1);
+    expect(second).toBeGreaterThan(first);
+    expect(third).toBeGreaterThan(second);
+
+    // 3. The guessing address waits even with the right password; the admin at another address does not.
+    expect((await login(fixture.identity, admin, 'emporium-admin', attacker)).statusCode).toBe(429);
+    expect((await login(fixture.identity, admin, 'emporium-admin', freshIp())).statusCode).toBe(200);
+  });
+
+  it('never lets guesses spread over many addresses lock the owner out of an address they signed in from', async () => {
+    const email = uniqueEmail('targeted');
     await register(fixture.identity, { email, password: 'the real password' });
-    for (let i = 1; i <= 5; i++) expect((await login(fixture.identity, email, `guess number ${i}`)).statusCode, `attempt ${i}`).toBe(401);
+    const home = freshIp();
+    expect((await login(fixture.identity, email, 'the real password', home)).statusCode).toBe(200);
 
-    const sixth = await login(fixture.identity, email, 'the real password');
-    expect(sixth.statusCode).toBe(429);
-    expect(sixth.headers['content-type']).toContain('application/problem+json');
-    expect(sixth.json()).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
-    const retryAfter = Number(sixth.headers['retry-after']);
-    expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 900).toBe(true);
+    // 1. 25 addresses guess once each: after 20 failures for the account, new addresses must wait.
+    const answers = [];
+    for (let i = 1; i <= 25; i++) answers.push(await login(fixture.identity, email, `guess number ${i}`, freshIp()));
+    expect(answers.map((r) => r.statusCode)).toEqual([...Array<number>(20).fill(401), ...Array<number>(5).fill(429)]);
+    expect(answers.at(-1)!.json().detail).toContain('addresses it has not signed in from before');
 
-    // Another account from the same addresses is unaffected.
-    const other = uniqueEmail('bystander');
-    await register(fixture.identity, { email: other, password: 'the real password' });
-    expect((await login(fixture.identity, other, 'the real password')).statusCode).toBe(200);
+    // 2. The owner, at home, is not held back: neither a typo nor the right password waits.
+    expect((await login(fixture.identity, email, 'the real pasword', home)).statusCode).toBe(401);
+    expect((await login(fixture.identity, email, 'the real password', home)).statusCode).toBe(200);
   });
 
-  it('locks an unknown email the same way, so the lock tells nothing about who has an account', async () => {
-    const email = uniqueEmail('ghost');
-    for (let i = 1; i <= 5; i++) expect((await login(fixture.identity, email, `guess number ${i}`)).statusCode).toBe(401);
-    expect((await login(fixture.identity, email, 'guess number 6')).statusCode).toBe(429);
+  it('holds back an unknown email the same way, so the wait tells nothing about who has an account', async () => {
+    const real = uniqueEmail('real');
+    await register(fixture.identity, { email: real, password: 'the real password' });
+    const held = [];
+    for (const email of [real, uniqueEmail('ghost')]) {
+      const ip = freshIp();
+      for (let i = 1; i <= 5; i++) expect((await login(fixture.identity, email, `guess number ${i}`, ip)).statusCode).toBe(401);
+      held.push(await login(fixture.identity, email, 'guess number 6', ip));
+    }
+    expect(held.map((r) => r.statusCode)).toEqual([429, 429]);
+    const [real429, ghost429] = held.map((r) => r.json().detail.replace(/\d+ seconds/, 'N seconds'));
+    expect(real429).toBe(ghost429);
   });
 
-  it('lets the owner back in once the window has passed', async () => {
-    const email = uniqueEmail('patient');
-    await register(fixture.identity, { email, password: 'the real password' });
-    await Promise.all([1, 2, 3, 4, 5].map((i) => login(fixture.identity, email, `guess number ${i}`)));
-    expect((await login(fixture.identity, email, 'the real password')).statusCode).toBe(429);
-
-    // Fifteen minutes pass (the throttle reads time from the database clock).
-    await fixture.database.db.query(`UPDATE login_throttle SET window_started_at = window_started_at - interval '15 minutes' WHERE key = $1`, [`email:${email}`]);
-    expect((await login(fixture.identity, email, 'the real password')).statusCode).toBe(200);
-  });
-
-  it('forgets earlier failures after a successful sign-in', async () => {
+  it('forgets earlier failures from an address after a successful sign-in from it', async () => {
     const email = uniqueEmail('forgetful');
     await register(fixture.identity, { email, password: 'the real password' });
-    await Promise.all([1, 2, 3, 4].map((i) => login(fixture.identity, email, `guess number ${i}`)));
-    expect((await login(fixture.identity, email, 'the real password')).statusCode).toBe(200);
-    const again = await Promise.all([1, 2, 3, 4].map((i) => login(fixture.identity, email, `typo number ${i}`)));
+    const ip = freshIp();
+    await Promise.all([1, 2, 3, 4].map((i) => login(fixture.identity, email, `guess number ${i}`, ip)));
+    expect((await login(fixture.identity, email, 'the real password', ip)).statusCode).toBe(200);
+    const again = await Promise.all([1, 2, 3, 4].map((i) => login(fixture.identity, email, `typo number ${i}`, ip)));
     expect(again.map((r) => r.statusCode)).toEqual([401, 401, 401, 401]);
-    expect((await login(fixture.identity, email, 'the real password')).statusCode).toBe(200);
+    expect((await login(fixture.identity, email, 'the real password', ip)).statusCode).toBe(200);
   });
 
-  it('lets no more than 5 of a burst of parallel guesses through to the password check', async () => {
+  it('lets no more than 5 of a burst of parallel guesses from one address through to the password check', async () => {
     const email = uniqueEmail('burst');
     await register(fixture.identity, { email, password: 'the real password' });
-    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => login(fixture.identity, email, `parallel guess ${i}`)));
-    const counts = answers.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.statusCode]: (acc[r.statusCode] ?? 0) + 1 }), {});
-    expect(counts).toEqual({ 401: 5, 429: 7 });
+    const ip = freshIp();
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => login(fixture.identity, email, `parallel guess ${i}`, ip)));
+    expect(countStatuses(answers)).toEqual({ 401: 5, 429: 7 });
+  });
+
+  it('lets no more failures for one account through than its limit, from a parallel burst over many addresses', async () => {
+    // A replica with a small account-wide limit on the same database: the counters are shared.
+    const strict = await startIdentity(fixture.database.db, { LOGIN_ACCOUNT_FREE_FAILURES: '4' });
+    try {
+      const email = uniqueEmail('spread');
+      await register(strict, { email, password: 'the real password' });
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => login(strict, email, `parallel guess ${i}`, freshIp())));
+      expect(countStatuses(answers)).toEqual({ 401: 4, 429: 6 });
+    } finally {
+      await strict.close();
+    }
   });
 
   it('limits failed sign-ins per client address across emails', async () => {
@@ -123,6 +172,41 @@ describeOnDatabases('auth routes', (kind) => {
       expect(blocked.json().detail).toContain('from this address');
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
       expect((await login(strict, email, 'the real password', freshIp())).statusCode).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('limits registrations per address to 10 in 10 minutes, taken emails included: the 11th is 429 with Retry-After', async () => {
+    const ip = freshIp();
+    const email = uniqueEmail('first');
+    expect((await register(fixture.identity, { email }, ip)).statusCode).toBe(201);
+    for (let i = 2; i <= 10; i++) expect((await register(fixture.identity, { email }, ip)).statusCode, `registration ${i}`).toBe(409);
+
+    const late = uniqueEmail('late');
+    const held = await register(fixture.identity, { email: late }, ip);
+    expect(held.statusCode).toBe(429);
+    expect(held.headers['content-type']).toContain('application/problem+json');
+    expect(held.json()).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+    expect(held.json().detail).toContain('Too many registrations from this address');
+    const retryAfter = Number(held.headers['retry-after']);
+    expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 600).toBe(true);
+    expect((await login(fixture.identity, late, 'correct horse battery')).statusCode).toBe(401);
+
+    // Another address registers the same email.
+    expect((await register(fixture.identity, { email: late })).statusCode).toBe(201);
+  });
+
+  it('computes no password hash for a registration that is refused: taken email, or too many from the address', async () => {
+    const strict = await startIdentity(fixture.database.db, { REGISTER_MAX_PER_IP: '2' });
+    try {
+      const ip = freshIp();
+      const email = uniqueEmail('taken');
+      expect((await register(strict, { email }, ip)).statusCode).toBe(201);
+      vi.mocked(hashPassword).mockClear();
+      expect((await register(strict, { email: email.toUpperCase() }, ip)).statusCode).toBe(409);
+      expect((await register(strict, {}, ip)).statusCode).toBe(429);
+      expect(hashPassword).not.toHaveBeenCalled();
     } finally {
       await strict.close();
     }

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
-import { buildService, type Database, type SettingsSource } from '@emporium/kit';
+import { buildService, type Database, type Logger, type SettingsSource } from '@emporium/kit';
 import type { DatabaseKind, TestDatabase } from '@emporium/testing';
 import service from '../src/service.ts';
 
-/** Builds identity on `db` with silent logs; `source` adds or overrides settings. */
-export function startIdentity(db: Database, source: SettingsSource = {}) {
-  return buildService(service, { source: { LOG_LEVEL: 'silent', ...source }, db });
+/** Builds identity on `db` with silent logs (or `log`); `source` adds or overrides settings. */
+export function startIdentity(db: Database, source: SettingsSource = {}, log?: Logger) {
+  return buildService(service, { source: { LOG_LEVEL: 'silent', ...source }, db, log });
 }
 
 /** A built identity service. */
@@ -22,18 +22,27 @@ export const freshIp = () => {
   return `10.${(lastIp >> 16) & 255}.${(lastIp >> 8) & 255}.${lastIp & 255}`;
 };
 
-/** Registers a user (a new one by default) and returns the answer. */
-export function register(identity: Identity, body: Partial<{ email: string; password: string; name: string }> = {}) {
+/** Registers a user (a new one by default) from `ip` (a fresh address by default) and returns the answer. */
+export function register(identity: Identity, body: Partial<{ email: string; password: string; name: string }> = {}, ip = freshIp()) {
   return identity.app.inject({
     method: 'POST',
     url: '/auth/register',
     payload: { email: uniqueEmail(), password: 'correct horse battery', name: 'Ada Lovelace', ...body },
+    remoteAddress: ip,
   });
 }
 
 /** Signs in from `ip` (a fresh address by default). */
 export function login(identity: Identity, email: string, password: string, ip = freshIp()) {
   return identity.app.inject({ method: 'POST', url: '/auth/login', payload: { email, password }, remoteAddress: ip });
+}
+
+/** Moves every throttle counter `seconds` into the past, as if that much time had passed (the throttle reads the database clock). */
+export async function passTime(db: Database, seconds: number) {
+  await db.query(
+    `UPDATE throttle SET last_attempt_at = last_attempt_at - $1::integer * interval '1 second', expires_at = expires_at - $1::integer * interval '1 second'`,
+    [seconds],
+  );
 }
 
 /** GET /users/me with `token` as the bearer token, if any. */

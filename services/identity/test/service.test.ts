@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { createLogger } from '@emporium/kit';
 import { describeOnDatabases, type TestDatabase } from '@emporium/testing';
+import { DEV_ACCOUNTS } from '../src/domain/dev-accounts.ts';
 import { generateSigningJwk } from '../src/domain/signing-key.ts';
 import { login, me, register, startIdentity, type Identity } from './helpers.ts';
 
@@ -82,6 +84,35 @@ describeOnDatabases('identity service', (kind) => {
       expect((await jwksOf(identity)).keys.map((k: { kid: string }) => k.kid)).toEqual([jwk.kid]);
     } finally {
       await identity.close();
+    }
+  });
+
+  it('stops the development accounts signing in with their passwords in production, on data first used in development, and says so', async () => {
+    const { admin, shopper } = DEV_ACCOUNTS;
+    const data = await kind.open('identity');
+    try {
+      // 1. A development start: identity creates the admin, and the launcher seeds the demo shopper.
+      const dev = await startIdentity(data.db);
+      expect((await register(dev, shopper)).statusCode).toBe(201);
+      await dev.close();
+
+      // 2. A production start on the same data, with its own admin password.
+      const log = createLogger('identity', 'silent');
+      const warn = vi.spyOn(log, 'warn');
+      const production = { NODE_ENV: 'production', IDENTITY_SIGNING_KEY: JSON.stringify(await generateSigningJwk()), ADMIN_PASSWORD: 'a production secret' };
+      const prod = await startIdentity(data.db, production, log);
+      try {
+        expect((await login(prod, admin.email, admin.password)).statusCode).toBe(401);
+        expect((await login(prod, shopper.email, shopper.password)).statusCode).toBe(401);
+        expect((await login(prod, admin.email, 'a production secret')).json().user.roles).toEqual(['customer', 'admin']);
+        const warnings = warn.mock.calls.map((call) => String(call[1]));
+        expect(warnings).toContainEqual(expect.stringMatching(/admin@emporium\.dev still had its development password: it now signs in with ADMIN_PASSWORD only/));
+        expect(warnings).toContainEqual(expect.stringMatching(/shopper@emporium\.dev still had its development password: it is disabled and can no longer sign in/));
+      } finally {
+        await prod.close();
+      }
+    } finally {
+      await data.close();
     }
   });
 

@@ -46,10 +46,32 @@ export async function findUserById(q: Queryable, id: string): Promise<User | und
   return rows[0] && toUser(rows[0]);
 }
 
+/** A user's credentials, for signing in. */
+export interface Credentials {
+  user: User;
+  passwordHash: string;
+  /** A disabled account never signs in. */
+  disabled: boolean;
+}
+
 /** A user with the password hash, by lowercased email, for signing in. */
-export async function findCredentials(q: Queryable, email: string): Promise<{ user: User; passwordHash: string } | undefined> {
-  const { rows } = await q.query<UserRow & { password_hash: string }>(`SELECT ${COLUMNS}, password_hash FROM users WHERE email = $1`, [email]);
-  return rows[0] && { user: toUser(rows[0]), passwordHash: rows[0].password_hash };
+export async function findCredentials(q: Queryable, email: string): Promise<Credentials | undefined> {
+  const { rows } = await q.query<UserRow & { password_hash: string; disabled: boolean }>(
+    `SELECT ${COLUMNS}, password_hash, disabled_at IS NOT NULL AS disabled FROM users WHERE email = $1`,
+    [email],
+  );
+  return rows[0] && { user: toUser(rows[0]), passwordHash: rows[0].password_hash, disabled: rows[0].disabled };
+}
+
+/** Whether an account holds the lowercased `email`. */
+export async function emailTaken(q: Queryable, email: string): Promise<boolean> {
+  const { rows } = await q.query('SELECT 1 FROM users WHERE email = $1', [email]);
+  return rows.length > 0;
+}
+
+/** Disables an account: it can no longer sign in. */
+export async function disableUser(q: Queryable, id: string): Promise<void> {
+  await q.query('UPDATE users SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL', [id]);
 }
 
 /** Replaces a password hash, e.g. after the hashing parameters changed. */

@@ -13,7 +13,7 @@ export interface UsersRoutesOptions {
 /** GET /users/me. */
 export async function usersRoutes(app: ServiceApp, { db, verifier }: UsersRoutesOptions): Promise<void> {
   app.get('/users/me', {
-    preHandler: requireUser(verifier),
+    onRequest: requireUser(verifier),
     schema: {
       tags: ['users'],
       summary: "The caller's profile, with roles",
