@@ -1,7 +1,8 @@
 import { BlockList, isIP } from 'node:net';
 import type { Socket } from 'node:net';
-import { STATUS_CODES } from 'node:http';
-import { problem, type Problem } from './errors.ts';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import { errors, problem, type Problem } from './errors.ts';
 
 /** RFC 3986 unreserved characters: percent-encoding them changes nothing, so they are decoded. */
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
@@ -86,6 +87,18 @@ export function answerClientError(err: NodeJS.ErrnoException & { code?: string }
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+}
+
+/** Refuses an HTTP/1.1 request without a Host header (RFC 9112 §3.2) with a 400 problem. */
+export async function refuseWithoutHost(request: FastifyRequest): Promise<void> {
+  if (request.raw.httpVersion === '1.1' && !request.headers.host) throw errors.VALIDATION_FAILED('An HTTP/1.1 request must carry a Host header.');
+}
+
+/** Answers an `Expect` the server cannot meet (anything but 100-continue) with a 417 problem. */
+export function answerExpectation(req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify(problem('EXPECTATION_FAILED', 417, STATUS_CODES[417]!, `This server cannot meet "Expect: ${String(req.headers.expect).slice(0, 100)}"; only 100-continue is understood.`));
+  res.writeHead(417, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
 }
 
 /** The methods each route pattern answers, to tell a wrong method (405) from a wrong path (404). */

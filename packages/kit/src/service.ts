@@ -29,7 +29,7 @@ import {
   type Tracer,
 } from './telemetry.ts';
 import { fieldErrors, validatorCompiler } from './validation.ts';
-import { answerClientError, inAddressList, normalizePath, parseAddressList, RouteMethods } from './request-edge.ts';
+import { answerClientError, answerExpectation, inAddressList, normalizePath, parseAddressList, refuseWithoutHost, RouteMethods } from './request-edge.ts';
 import { InProcessTransport } from './messaging/in-process.ts';
 import { Messaging } from './messaging/messaging.ts';
 import { opsRoutes } from './messaging/ops.routes.ts';
@@ -251,6 +251,9 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
     // that checks `/api/…` and still reach the route.
     rewriteUrl: (req) => normalizePath(req.url ?? '/'),
     clientErrorHandler: answerClientError,
+    // Node would answer a missing Host (HTTP/1.1) with a bare 400 of its own; the kit answers it
+    // as a problem instead (see refuseWithoutHost).
+    http: { requireHostHeader: false },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
@@ -270,6 +273,9 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ServiceApp;
 
   app.setValidatorCompiler(validatorCompiler);
+  app.addHook('onRequest', refuseWithoutHost);
+  // An Expect other than 100-continue: Node's own answer would be a bare 417.
+  app.server.on('checkExpectation', answerExpectation);
   // Bodies are JSON: text sent as text/plain is a 415, not a string that fails the schema.
   app.removeContentTypeParser('text/plain');
   instrument(app, def.name, tracing.tracer, metrics, log);

@@ -134,6 +134,19 @@ describe('request edge', () => {
       expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, code: 'HEADERS_TOO_LARGE' });
     });
 
+    it('answers an HTTP/1.1 request without Host with a 400 problem', async () => {
+      const answer = await raw(url, 'GET /things/1 HTTP/1.1\r\nConnection: close\r\n\r\n');
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer.toLowerCase()).toContain('content-type: application/problem+json');
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, detail: 'An HTTP/1.1 request must carry a Host header.' });
+    });
+
+    it('answers an Expect it cannot meet with a 417 problem', async () => {
+      const answer = await raw(url, 'GET /things/1 HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\nConnection: close\r\n\r\n');
+      expect(answer).toMatch(/^HTTP\/1\.1 417 /);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 417, code: 'EXPECTATION_FAILED' });
+    });
+
     it('answers a malformed header with a 400 problem', async () => {
       const answer = await raw(url, 'GET /things/1 HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
       expect(answer).toMatch(/^HTTP\/1\.1 400 /);

@@ -38,8 +38,8 @@ export async function opsRoutes(app: ServiceApp, { messaging, verifier }: OpsRou
       security: bearer,
       querystring: Type.Object(
         {
-          includeReplayed: Type.Boolean({ default: false, description: 'Also list those already replayed' }),
-          limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+          includeReplayed: Type.Optional(Type.Boolean({ default: false, description: 'Also list those already replayed' })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
         },
         { additionalProperties: false },
       ),
