@@ -261,6 +261,7 @@ export function describeCheckout(mode: string, start: () => Promise<CheckoutPlat
         ['no key', { items: [{ productId: product, quantity: 1 }], shippingAddress: ADDRESS, payment: { cardNumber: CARDS.approved } }, {}],
         ['empty cart', { shippingAddress: ADDRESS, payment: { cardNumber: CARDS.approved } }, { 'idempotency-key': randomUUID() }],
         ['bad card', { items: [{ productId: product, quantity: 1 }], shippingAddress: ADDRESS, payment: { cardNumber: 'x' } }, { 'idempotency-key': randomUUID() }],
+        ['card with a wrong check digit', { items: [{ productId: product, quantity: 1 }], shippingAddress: ADDRESS, payment: { cardNumber: '4242424242424241' } }, { 'idempotency-key': randomUUID() }],
         ['negative quantity', { items: [{ productId: product, quantity: -1 }], shippingAddress: ADDRESS, payment: { cardNumber: CARDS.approved } }, { 'idempotency-key': randomUUID() }],
         ['unknown product', { items: [{ productId: randomUUID(), quantity: 1 }], shippingAddress: ADDRESS, payment: { cardNumber: CARDS.approved } }, { 'idempotency-key': randomUUID() }],
         ['broken JSON', '{"items": [', { 'idempotency-key': randomUUID(), 'content-type': 'application/json' }],

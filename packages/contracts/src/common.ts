@@ -3,10 +3,13 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 /** An ISO 4217 currency code. The platform trades in USD today. */
 export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code', examples: ['USD'] });
 
+/** The largest amount of money the platform handles, in minor units: 100,000,000.00. */
+export const MAX_MONEY_AMOUNT = 100_000_000_00;
+
 /** Money in integer minor units (cents), never a float. */
 export const Money = Type.Object(
   {
-    amount: Type.Integer({ minimum: 0, maximum: 100_000_000_00, description: 'Integer minor units (cents)' }),
+    amount: Type.Integer({ minimum: 0, maximum: MAX_MONEY_AMOUNT, description: 'Integer minor units (cents)' }),
     currency: Currency,
   },
   { additionalProperties: false },

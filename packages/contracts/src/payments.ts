@@ -2,8 +2,45 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Id, Money, Page, PageQuery } from './common.ts';
 import { defineEvent } from './events.ts';
 
-/** A card number: 12 to 19 digits, no spaces. In this platform only test cards exist. */
-export const CardNumber = Type.String({ pattern: '^[0-9]{12,19}$', description: 'Digits only. Test cards: 4242424242424242 approved, 4000000000000002 declined, 4000000000009995 insufficient funds, 4000000000000119 provider timeout.', examples: ['4242424242424242'] });
+/** A card number: 12 to 19 digits, no spaces, whose last digit must also pass the Luhn check (`passesLuhn`). */
+export const CardNumber = Type.String({ pattern: '^[0-9]{12,19}$', description: 'Digits only, with a valid check digit (Luhn). Test cards: 4242424242424242 approved, 4000000000000002 declined, 4000000000009995 insufficient funds, 4000000000000119 provider timeout.', examples: ['4242424242424242'] });
+
+/** Whether a card number's check digit is right (the Luhn checksum), which a schema cannot say. */
+export function passesLuhn(number: string): boolean {
+  if (!/^\d+$/.test(number)) return false;
+  let sum = 0;
+  for (let i = 0; i < number.length; i++) {
+    let digit = Number(number[number.length - 1 - i]);
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+/** The last four digits of a card: all of its number that the platform keeps. */
+export const CardLast4 = Type.String({ pattern: '^[0-9]{4}$' });
+
+/**
+ * A payment token: the provider's opaque stand-in for a card, given in exchange for its number
+ * and valid for a while. It is what the platform passes around instead of the number.
+ */
+export const PaymentToken = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_]+$' });
+
+/** `POST /payment-methods` body: the card to exchange for a token. */
+export const PaymentMethodBody = Type.Object({ cardNumber: CardNumber }, { additionalProperties: false });
+export type PaymentMethodBody = Static<typeof PaymentMethodBody>;
+
+/** `POST /payment-methods` answer (201): the token, and what may be shown of the card. */
+export const PaymentMethod = Type.Object({
+  token: PaymentToken,
+  last4: CardLast4,
+  brand: Type.String({ description: 'visa, mastercard, amex, discover, or unknown' }),
+  expiresAt: Type.String({ format: 'date-time', description: 'After this the provider no longer knows the token' }),
+});
+export type PaymentMethod = Static<typeof PaymentMethod>;
 
 /** Where a payment stands. */
 export const PAYMENT_STATUSES = ['pending', 'authorized', 'declined', 'captured', 'voided', 'refunded'] as const;
@@ -54,15 +91,18 @@ const reason = Type.String({ maxLength: 500 });
 
 // Commands. The orders service's checkout saga sends them; payments handles them.
 
-/** Authorize the order's total on the card. The card number stands in for a provider token. */
+/**
+ * Authorize the order's total on the card the token stands for. Version 2: version 1 carried the
+ * full card number, which no message carries any more.
+ */
 export const authorizePayment = defineEvent({
   type: 'payment.authorize',
-  version: 1,
+  version: 2,
   producer: 'orders',
   subject: 'the order id',
-  description: "A command from the checkout saga: authorize the order's total on the card (a test card; a real deployment sends a provider token).",
+  description: "A command from the checkout saga: authorize the order's total on the card, named by the provider's token and its last four digits (never the card number).",
   delivery: commandDelivery,
-  schema: Type.Object({ orderId: Id, userId: Id, amount: Money, cardNumber: CardNumber }, { additionalProperties: false }),
+  schema: Type.Object({ orderId: Id, userId: Id, amount: Money, paymentToken: PaymentToken, cardLast4: CardLast4 }, { additionalProperties: false }),
 });
 
 /** Capture the order's authorized payment. */

@@ -106,6 +106,8 @@ export const commonSettings = {
   OUTBOX_POLL_MS: setting.int({ min: 50, max: 600_000 }).with(5_000),
   /** Prefix of every event subject, stream and consumer on the NATS server. */
   EVENTS_NAMESPACE: setting.identifier().with('emporium'),
+  /** How long published outbox rows and JetStream messages are kept (inbox records a day longer). */
+  EVENTS_RETENTION_HOURS: setting.int({ min: 1, max: 24 * 366 }).with(24 * 7),
 } satisfies SettingsSpec;
 
 export type CommonSettings = Settings<typeof commonSettings>;

@@ -223,7 +223,7 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   const ownTransport = !deps.transport && db ? await openTransport(settings, log) : undefined;
   const transport = deps.transport ?? ownTransport ?? new InProcessTransport();
   if (ownTransport) closers.push(() => ownTransport.close());
-  const messaging = db ? new Messaging(def.name, db, transport, log, tracing.tracer, { pollMs: settings.OUTBOX_POLL_MS }) : undefined;
+  const messaging = db ? new Messaging(def.name, db, transport, log, tracing.tracer, { pollMs: settings.OUTBOX_POLL_MS, retentionMs: settings.EVENTS_RETENTION_HOURS * 3_600_000 }) : undefined;
   if (db) {
     const database = db;
     checks.set('database', () => database.ping());
@@ -394,7 +394,7 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
 /** The transport a service opens for itself: JetStream when NATS_URL is set. */
 async function openTransport(settings: CommonSettings, log: Logger): Promise<Transport | undefined> {
   if (!settings.NATS_URL) return undefined;
-  return NatsTransport.connect({ url: settings.NATS_URL, namespace: settings.EVENTS_NAMESPACE, log });
+  return NatsTransport.connect({ url: settings.NATS_URL, namespace: settings.EVENTS_NAMESPACE, log, maxAgeMs: settings.EVENTS_RETENTION_HOURS * 3_600_000 });
 }
 
 /** Opens the database a service uses when run alone: PostgreSQL when DATABASE_URL is set, else PGlite. */

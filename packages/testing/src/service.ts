@@ -19,6 +19,8 @@ export interface TestServiceOptions {
   transport?: Transport;
   /** Whether to call `built.start()` (subscriptions, relay, background tasks); true by default. */
   start?: boolean;
+  /** The signing key to trust, when another service in the test must accept the same tokens. */
+  tokens?: TestTokens;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function startTestService<S extends SettingsSpec>(
   options: TestServiceOptions = {},
 ): Promise<TestService<S>> {
   const { db, close: closeDb } = await kind.open(definition.name);
-  const tokens = await testTokens();
+  const tokens = options.tokens ?? (await testTokens());
   const transport = options.transport ?? new InProcessTransport();
   const release = async () => {
     await transport.close();

@@ -60,7 +60,9 @@ describeOnDatabases('orders: the checkout saga', (kind) => {
     await p.authorized(id, 4_900);
     await p.scheduled(id);
     expect((await o.types(id)).slice(2)).toEqual(['payment.authorize', 'shipment.schedule', 'inventory.commit']);
-    expect((await o.published(id))[2]![1]).toMatchObject({ amount: usd(4_900), cardNumber: '4242424242424242' });
+    // The card travels as the provider's token and its last four digits, never as its number.
+    const authorize = (await o.published(id))[2]![1];
+    expect(authorize).toEqual({ orderId: id, userId, amount: usd(4_900), paymentToken: expect.stringMatching(/^tok_/), cardLast4: '4242' });
     await p.committed(id);
     expect((await o.order(id, userId)).status).toBe('PENDING');
     await p.captured(id, 4_900);
@@ -72,9 +74,9 @@ describeOnDatabases('orders: the checkout saga', (kind) => {
     expect((await o.types(id)).slice(5)).toEqual(['payment.capture', 'order.confirmed']);
     // The history read model follows the events.
     await vi.waitFor(async () => expect((await o.order(id, userId)).history.map((h) => h.status)).toEqual(['PENDING', 'CONFIRMED']));
-    // The card number does not outlive the saga.
-    const { rows } = await o.built.ctx.db.query<{ data: { cardNumber: string | null } }>('SELECT data FROM sagas WHERE id = $1', [id]);
-    expect(rows[0]!.data.cardNumber).toBeNull();
+    // The card's token does not outlive the saga.
+    const { rows } = await o.built.ctx.db.query<{ data: { paymentToken: string | null; cardLast4: string } }>('SELECT data FROM sagas WHERE id = $1', [id]);
+    expect(rows[0]!.data).toMatchObject({ paymentToken: null, cardLast4: '4242' });
   });
 
   it('cancels with "out of stock" when the reservation fails, sending nothing more', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { BuiltService } from '@emporium/kit';
-import { cloudEvent, deliver, startTestService, type DatabaseKind } from '@emporium/testing';
+import type { BuiltService, Database, Transport } from '@emporium/kit';
+import payments from '@emporium/payments';
+import { cloudEvent, deliver, startTestService, testTokens, type DatabaseKind, type TestService } from '@emporium/testing';
 import { productCreated } from '@emporium/contracts/catalog';
 import type { EventData, EventDefinition } from '@emporium/contracts/events';
 import type { Order } from '@emporium/contracts/orders';
@@ -10,9 +11,22 @@ import service from '../src/service.ts';
 export const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
 export const APPROVED_CARD = '4242424242424242';
 
+/** Every table of the database whose rows, as text, contain `needle` (to look for data that must not be there). */
+export async function tablesContaining(db: Database, needle: string): Promise<string[]> {
+  const { rows: tables } = await db.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'", [db.schema]);
+  const found: string[] = [];
+  for (const { name } of tables) {
+    const { rows } = await db.query<{ n: string | number }>(`SELECT count(*) AS n FROM "${db.schema}"."${name}" t WHERE t::text LIKE $1`, [`%${needle}%`]);
+    if (Number(rows[0]!.n) > 0) found.push(name);
+  }
+  return found.sort();
+}
+
 /** An orders service on a fresh database, fed replies as the participants would send them. */
 export interface Orders {
   built: BuiltService;
+  /** The real payments service that orders exchanges card numbers with for tokens. */
+  payments: TestService;
   /** A bearer header for `userId` (a customer unless `roles` says otherwise). */
   auth(userId: string, roles?: string[]): Promise<{ authorization: string }>;
   /** Delivers an event of `definition` (about `subject`) as its producer's relay would. */
@@ -30,14 +44,26 @@ export interface Orders {
   close(): Promise<void>;
 }
 
-/** Builds and starts the orders service with `settings` on `kind`'s database. */
-export async function startOrders(kind: DatabaseKind, settings: Record<string, string> = {}): Promise<Orders> {
+/**
+ * Builds and starts the orders service with `settings` on `kind`'s database, beside a payments
+ * service that trusts the same tokens (orders passes the caller's token on when it tokenizes a
+ * card). Each has its own transport unless `opts.transport` is shared, and then payments takes
+ * part in the checkout.
+ */
+export async function startOrders(kind: DatabaseKind, settings: Record<string, string> = {}, opts: { transport?: Transport } = {}): Promise<Orders> {
+  const keys = await testTokens();
+  const paymentsService = await startTestService(payments, kind, { PAYMENT_PROVIDER_LATENCY_MS: '0', OUTBOX_POLL_MS: '100' }, { tokens: keys, transport: opts.transport });
+  const paymentsUrl = await paymentsService.built.listen(0);
   const { built, tokens, transport, close } = await startTestService(service, kind, {
     SAGA_STEP_TIMEOUT_MS: '60000',
     SAGA_COMPENSATION_TIMEOUT_MS: '60000',
     OUTBOX_POLL_MS: '100',
     CART_URL: 'http://127.0.0.1:9',
+    PAYMENTS_URL: paymentsUrl,
     ...settings,
+  }, { tokens: keys, transport: opts.transport }).catch(async (err: unknown) => {
+    await paymentsService.close();
+    throw err;
   });
   const auth = (userId: string, roles?: string[]) => tokens.auth({ id: userId, email: `${userId}@example.com`, ...(roles ? { roles } : {}) });
   const send: Orders['send'] = (definition, data, subject) => deliver(transport, cloudEvent(definition, data, subject ?? String((data as { orderId?: string; productId?: string }).orderId ?? (data as { productId?: string }).productId)));
@@ -47,6 +73,7 @@ export async function startOrders(kind: DatabaseKind, settings: Record<string, s
   };
   return {
     built,
+    payments: paymentsService,
     auth,
     send,
     async product(name, amount) {
@@ -70,6 +97,9 @@ export async function startOrders(kind: DatabaseKind, settings: Record<string, s
     },
     published,
     types: async (orderId) => (await published(orderId)).map(([type]) => type),
-    close,
+    async close() {
+      await close();
+      await paymentsService.close();
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { get, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeOnDatabases } from '@emporium/testing';
 import { inventoryReservationFailed } from '@emporium/contracts/inventory';
@@ -17,6 +18,9 @@ describeOnDatabases('orders: the API', (kind) => {
   const post = async (userId: string, payload: unknown, headers: Record<string, string> = { 'idempotency-key': randomUUID() }) =>
     o.built.app.inject({ method: 'POST', url: '/orders', headers: { ...(await o.auth(userId)), ...headers }, payload: payload as object });
   const body = (items: unknown = [{ productId: kettle, quantity: 1 }]) => ({ items, shippingAddress: ADDRESS, payment: { cardNumber: '4242424242424242' } });
+  let listening: Promise<string> | undefined;
+  /** The service's URL, listening from the first call on (event streams need a real connection). */
+  const baseUrl = () => (listening ??= o.built.listen(0));
   const orderCount = async () => Number((await o.built.ctx.db.query<{ n: string }>('SELECT count(*) AS n FROM orders')).rows[0]!.n);
 
   it('returns the same order for the same Idempotency-Key, one after the other and at once (I6)', async () => {
@@ -77,6 +81,35 @@ describeOnDatabases('orders: the API', (kind) => {
     expect((await o.built.app.inject({ method: 'GET', url: '/orders/nope', headers: await o.auth(userId) })).statusCode).toBe(400);
   });
 
+  it('refuses a card number that fails the Luhn check with 422, before anything is written or sent', async () => {
+    const userId = randomUUID();
+    const count = async () => {
+      const n = async (db: typeof o.built.ctx.db, table: string) => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+      const orders = o.built.ctx.db;
+      return [await n(orders, 'orders'), await n(orders, 'sagas'), await n(orders, 'outbox'), await n(orders, 'idempotency_keys'), await n(o.payments.db, 'provider_vault')];
+    };
+    const before = await count();
+    const res = await post(userId, { ...body(), payment: { cardNumber: '4242424242424241' } });
+    expect(res.statusCode).toBe(422);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({
+      code: 'ORDERS_INVALID_CARD',
+      detail: 'The card number is not valid: its check digit is wrong. Check the digits against the card.',
+      errors: [{ path: 'body/payment/cardNumber', message: expect.stringContaining('not a valid card number') }],
+    });
+    expect(res.body).not.toContain('4242424242424241');
+    expect(await count()).toEqual(before);
+  });
+
+  it("exchanges the card for the provider's token, and keeps only that and the last four digits", async () => {
+    const userId = randomUUID();
+    const { body: placed } = await o.place(userId, [{ productId: kettle, quantity: 1 }], { card: '5555555555554444' });
+    expect((await o.order(placed.id, userId)).payment).toEqual({ id: null, status: null, cardLast4: '4444' });
+    const { rows } = await o.built.ctx.db.query<{ data: Record<string, unknown> }>('SELECT data FROM sagas WHERE id = $1', [placed.id]);
+    expect(rows[0]!.data).toMatchObject({ paymentToken: expect.stringMatching(/^tok_/), cardLast4: '4444' });
+    expect(JSON.stringify(rows[0]!.data)).not.toContain('5555555555554444');
+  });
+
   it('prices from the latest catalog event and refuses deleted products', async () => {
     const userId = randomUUID();
     const lamp = await o.product('Lamp', 1_000);
@@ -88,6 +121,17 @@ describeOnDatabases('orders: the API', (kind) => {
     const refused = await o.place(userId, [{ productId: lamp, quantity: 1 }]);
     expect(refused.statusCode).toBe(422);
     expect(refused.body.code).toBe('ORDERS_UNKNOWN_PRODUCT');
+  });
+
+  it('refuses an order whose total is over the largest amount of money, which its events could not carry', async () => {
+    const userId = randomUUID();
+    const safe = await o.product('Safe', 10_000_000_000);
+    const before = await orderCount();
+    const refused = await o.place(userId, [{ productId: safe, quantity: 2 }]);
+    expect(refused.statusCode).toBe(422);
+    expect(refused.body.code).toBe('ORDERS_TOTAL_TOO_LARGE');
+    expect(await orderCount()).toBe(before);
+    expect((await o.place(userId, [{ productId: safe, quantity: 1 }])).statusCode).toBe(202);
   });
 
   it("never shows or lets anyone act on another customer's order (I7); admins see all", async () => {
@@ -110,7 +154,7 @@ describeOnDatabases('orders: the API', (kind) => {
   it('streams status changes as Server-Sent Events until the order ends', async () => {
     const userId = randomUUID();
     const { body: placed } = await o.place(userId, [{ productId: kettle, quantity: 1 }]);
-    const url = await o.built.listen(0);
+    const url = await baseUrl();
     const res = await fetch(`${url}/orders/${placed.id}/events`, { headers: await o.auth(userId) });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
@@ -132,12 +176,57 @@ describeOnDatabases('orders: the API', (kind) => {
     expect((await reader.read()).done).toBe(true);
   });
 
-  it('rebuilds the order-history read model from the event log', async () => {
+  it("caps each user's open status streams: one more gets 429 with Retry-After, and a closed stream frees its slot", async () => {
+    const userId = randomUUID();
+    const { body: placed } = await o.place(userId, [{ productId: kettle, quantity: 1 }]);
+    const url = await baseUrl();
+    /** Opens the order's stream on a connection of its own; `close` hangs up, as a browser tab that goes away. */
+    const open = async (who: string) => {
+      const headers = await o.auth(who, who === userId ? undefined : ['admin']);
+      return new Promise<{ status: number; headers: IncomingHttpHeaders; body: Promise<string>; close(): void }>((resolve, reject) => {
+        const req = get(`${url}/orders/${placed.id}/events`, { headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          const body = new Promise<string>((done) => res.on('end', () => done(text)).on('close', () => done(text)));
+          resolve({ status: res.statusCode!, headers: res.headers, body, close: () => req.destroy() });
+        });
+        req.on('error', reject);
+      });
+    };
+    // 1. The default allows 5 streams per user, however many orders they watch.
+    const streams = [];
+    for (let i = 0; i < 5; i++) streams.push(await open(userId));
+    expect(streams.map((s) => s.status)).toEqual([200, 200, 200, 200, 200]);
+    // 2. A sixth is refused, and says when to try again.
+    const refused = await open(userId);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+    expect(JSON.parse(await refused.body)).toMatchObject({ code: 'ORDERS_TOO_MANY_STREAMS', detail: expect.stringContaining('5 order streams open') });
+    // 3. Someone else still gets a stream.
+    const other = await open(randomUUID());
+    expect(other.status).toBe(200);
+    // 4. Closing one frees its slot.
+    streams.shift()!.close();
+    await vi.waitFor(async () => {
+      const again = await open(userId);
+      if (again.status === 200) streams.push(again);
+      expect(again.status).toBe(200);
+    }, { timeout: 5_000, interval: 50 });
+    for (const s of [...streams, other]) s.close();
+  });
+
+  it('rebuilds the order-history read model from the event log, which the outbox retention leaves whole', async () => {
     const userId = randomUUID();
     const { body: placed } = await o.place(userId, [{ productId: kettle, quantity: 1 }]);
     await o.send(inventoryReservationFailed, { orderId: placed.id, reason: 'out-of-stock', shortages: [] });
     await vi.waitFor(async () => expect((await o.order(placed.id, userId)).history).toHaveLength(2));
     const before = (await o.order(placed.id, userId)).history;
+    // A month on, the retention has deleted the order's commands, and kept its events.
+    await vi.waitFor(async () => expect(await o.built.ctx.messaging.outboxBacklog()).toMatchObject({ unpublished: 0 }));
+    await o.built.ctx.db.query("UPDATE outbox SET created_at = now() - interval '30 days', published_at = now() - interval '30 days' WHERE subject = $1", [placed.id]);
+    await o.built.ctx.messaging.prune();
+    expect(await o.types(placed.id)).toEqual(['order.placed', 'order.cancelled']);
     await o.built.ctx.db.query('DELETE FROM order_history');
     expect((await o.order(placed.id, userId)).history).toEqual([]);
     const admin = await o.auth(randomUUID(), ['admin']);

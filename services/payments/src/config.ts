@@ -11,6 +11,8 @@ export const paymentsSettings = {
   PAYMENT_PROVIDER_LATENCY_MS: setting.int({ min: 0, max: 60_000 }).with(30),
   /** The share of provider calls that fail as "provider unavailable" (retryable), from 0 to 1. */
   PAYMENT_PROVIDER_FAILURE_RATE: setting.custom('a number from 0 to 1', fraction).with(0),
+  /** How long a card token from the fake provider stays valid: checkout authorizes within seconds. */
+  PAYMENT_PROVIDER_TOKEN_TTL_MS: setting.int({ min: 1_000, max: 7 * 24 * 3_600_000 }).with(3_600_000),
   /** How long one provider call may take before it is abandoned and retried. */
   PAYMENT_PROVIDER_TIMEOUT_MS: setting.int({ min: 1, max: 120_000 }).with(2_000),
   /** How often the worker looks for due provider tasks; commits that create one also wake it. */

@@ -7,6 +7,7 @@ import { onAuthorizePayment } from './events/on-authorize-payment.ts';
 import { onCancelPayment } from './events/on-cancel-payment.ts';
 import { onCapturePayment } from './events/on-capture-payment.ts';
 import { FakeProvider } from './provider/fake-provider.ts';
+import { paymentMethodRoutes } from './routes/payment-methods.routes.ts';
 import { paymentRoutes } from './routes/payments.routes.ts';
 import { PaymentWorker } from './worker/payment-worker.ts';
 
@@ -22,13 +23,15 @@ export function paymentWorkerOf(app: ServiceApp): PaymentWorker {
 /** Payments: authorizes, captures, voids and refunds through the provider for the checkout saga. */
 export default defineService({
   name: 'payments',
-  description: 'Payments of orders: the checkout saga\'s authorize, capture and cancel commands, carried out at the payment provider; refunds by admins.',
+  description: 'Payments of orders: cards exchanged for provider tokens, the checkout saga\'s authorize, capture and cancel commands carried out at the payment provider, and refunds by admins.',
   defaultPort: 8106,
   settings: paymentsSettings,
   migrations: fileURLToPath(new URL('./db/migrations/', import.meta.url)),
   async setup(app, ctx) {
     const s = ctx.settings;
-    const provider = new FakeProvider(ctx.db, { latencyMs: s.PAYMENT_PROVIDER_LATENCY_MS, failureRate: s.PAYMENT_PROVIDER_FAILURE_RATE });
+    const provider = new FakeProvider(ctx.db, { latencyMs: s.PAYMENT_PROVIDER_LATENCY_MS, failureRate: s.PAYMENT_PROVIDER_FAILURE_RATE, tokenTtlMs: s.PAYMENT_PROVIDER_TOKEN_TTL_MS });
+    // The provider's own housekeeping, as a real one forgets expired tokens on its side.
+    ctx.background('provider-vault', 3_600_000, () => provider.forgetExpiredTokens());
     const worker = new PaymentWorker({
       db: ctx.db,
       facts: facts(ctx.messaging),
@@ -45,5 +48,6 @@ export default defineService({
     ctx.messaging.subscribe(capturePayment, 'capture-payment', onCapturePayment(deps));
     ctx.messaging.subscribe(cancelPayment, 'cancel-payment', onCancelPayment(deps));
     await app.register(paymentRoutes, { db: ctx.db, verifier: ctx.verifier, wake: deps.wake });
+    await app.register(paymentMethodRoutes, { provider, verifier: ctx.verifier, timeoutMs: s.PAYMENT_PROVIDER_TIMEOUT_MS });
   },
 });

@@ -3,7 +3,7 @@ import type { BuiltService } from '@emporium/kit';
 import { cloudEvent, deliver as deliverTo, startTestService, type DatabaseKind } from '@emporium/testing';
 import type { CloudEvent, EventDefinition } from '@emporium/contracts/events';
 import type { Money } from '@emporium/contracts/common';
-import { authorizePayment, cancelPayment, capturePayment, type PaymentPage } from '@emporium/contracts/payments';
+import { authorizePayment, cancelPayment, capturePayment, type PaymentMethod, type PaymentPage } from '@emporium/contracts/payments';
 import service, { paymentWorkerOf } from '../src/service.ts';
 import type { PaymentWorker } from '../src/worker/payment-worker.ts';
 
@@ -43,6 +43,9 @@ export interface Payments {
   auth(userId: string, roles?: string[]): Promise<{ authorization: string }>;
   /** Delivers `event` as the orders relay would; resolves once it is handled or dead-lettered. */
   deliver(event: CloudEvent<unknown>): Promise<void>;
+  /** POST /payment-methods as `userId`: the card's token, as orders gets it while placing an order. */
+  tokenize(cardNumber: string, userId?: string): Promise<PaymentMethod>;
+  /** Tokenizes the card as orders does, then sends payment.authorize with the token and last four digits. */
   authorize(data: { orderId: string; userId: string; amount: Money; cardNumber: string }): Promise<CloudEvent<unknown>>;
   capture(data: { orderId: string; amount: Money }): Promise<CloudEvent<unknown>>;
   cancel(data: { orderId: string; reason: string }): Promise<CloudEvent<unknown>>;
@@ -55,7 +58,7 @@ export interface Payments {
   /** The order's payment row, if any. */
   payment(orderId: string): Promise<PaymentRow | undefined>;
   /** The order's provider tasks, oldest first. */
-  tasks(orderId: string): Promise<Array<{ kind: string; attempts: number; done: boolean; card_number: string | null; outcome: string | null }>>;
+  tasks(orderId: string): Promise<Array<{ kind: string; attempts: number; done: boolean; payment_token: string | null; outcome: string | null }>>;
   /** The provider ledger rows of an order's payment. */
   ledger(orderId: string): Promise<Array<{ operation: string; succeeded: boolean; amount: number }>>;
   /**
@@ -80,6 +83,14 @@ export async function startPayments(kind: DatabaseKind, settings: Record<string,
   const q = built.ctx.db;
 
   const deliver = (event: CloudEvent<unknown>) => deliverTo(transport, event);
+  const tokenize = async (cardNumber: string, userId: string = randomUUID()) => {
+    // An unreliable provider answers 503 now and then: asked again, as orders' client does.
+    for (let attempt = 1; ; attempt++) {
+      const res = await app.inject({ method: 'POST', url: '/payment-methods', headers: await tokens.auth({ id: userId }), payload: { cardNumber } });
+      if (res.statusCode === 201) return res.json<PaymentMethod>();
+      if (res.statusCode !== 503 || attempt === 20) throw new Error(`tokenizing ${cardNumber}: expected 201, got ${res.statusCode} ${res.body}`);
+    }
+  };
   const send = async (definition: EventDefinition, data: Record<string, unknown>) => {
     const event = cloudEvent(definition, data, String(data.orderId ?? randomUUID()));
     await deliver(event);
@@ -92,7 +103,11 @@ export async function startPayments(kind: DatabaseKind, settings: Record<string,
     worker,
     auth: (userId, roles) => tokens.auth({ id: userId, ...(roles ? { roles } : {}) }),
     deliver,
-    authorize: (data) => send(authorizePayment, data),
+    tokenize,
+    async authorize({ cardNumber, ...data }) {
+      const card = await tokenize(cardNumber, data.userId);
+      return send(authorizePayment, { ...data, paymentToken: card.token, cardLast4: card.last4 });
+    },
     capture: (data) => send(capturePayment, data),
     cancel: (data) => send(cancelPayment, data),
     drain: () => worker.drain(),
@@ -112,8 +127,8 @@ export async function startPayments(kind: DatabaseKind, settings: Record<string,
       return rows[0];
     },
     async tasks(orderId) {
-      const { rows } = await q.query<{ kind: string; attempts: number; done: boolean; card_number: string | null; outcome: string | null }>(
-        `SELECT t.kind, t.attempts, t.done_at IS NOT NULL AS done, t.card_number, t.outcome
+      const { rows } = await q.query<{ kind: string; attempts: number; done: boolean; payment_token: string | null; outcome: string | null }>(
+        `SELECT t.kind, t.attempts, t.done_at IS NOT NULL AS done, t.payment_token, t.outcome
          FROM payment_tasks t JOIN payments p ON p.id = t.payment_id WHERE p.order_id = $1 ORDER BY t.created_at, t.kind`,
         [orderId],
       );

@@ -92,7 +92,7 @@ describeOnDatabases('payments: commands handled once per order', (kind) => {
     await p.drain();
     expect((await p.payment(data.orderId))!.status).toBe('voided');
     expect(types(await p.events(data.orderId))).toEqual(['payment.voided']);
-    expect(await p.tasks(data.orderId)).toEqual([expect.objectContaining({ kind: 'authorize', attempts: 0, done: true, card_number: null })]);
+    expect(await p.tasks(data.orderId)).toEqual([expect.objectContaining({ kind: 'authorize', attempts: 0, done: true, payment_token: null })]);
     expect(await p.ledger(data.orderId)).toEqual([]);
   });
 
@@ -109,7 +109,7 @@ describeOnDatabases('payments: commands handled once per order', (kind) => {
     for (let i = 0; i < 4; i++) await p.retryNow();
     expect((await p.payment(data.orderId))!.status).toBe('voided');
     expect(types(await p.events(data.orderId))).toEqual(['payment.voided']);
-    expect(await p.tasks(data.orderId)).toEqual([expect.objectContaining({ kind: 'authorize', attempts: 4, done: true, card_number: null })]);
+    expect(await p.tasks(data.orderId)).toEqual([expect.objectContaining({ kind: 'authorize', attempts: 4, done: true, payment_token: null })]);
     expect(await p.ledger(data.orderId)).toEqual([]);
   });
 

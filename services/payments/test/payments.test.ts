@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeOnDatabases } from '@emporium/testing';
+import { cloudEvent, describeOnDatabases } from '@emporium/testing';
+import { authorizePayment } from '@emporium/contracts/payments';
 import { startPayments, TEST_CARDS, usd, type Payments } from './helpers.ts';
 
 describeOnDatabases('payments: test cards and the payment lifecycle', (kind) => {
@@ -30,12 +31,12 @@ describeOnDatabases('payments: test cards and the payment lifecycle', (kind) => 
       ]);
     });
 
-    it('forgets the card number once the authorization is answered', async () => {
+    it("keeps only the provider's token for the call, and forgets it once the authorization is answered", async () => {
       const orderId = randomUUID();
       await p.authorize({ orderId, userId, amount: usd(100), cardNumber: TEST_CARDS.approved });
-      expect((await p.tasks(orderId))[0]).toMatchObject({ kind: 'authorize', done: false, card_number: TEST_CARDS.approved });
+      expect((await p.tasks(orderId))[0]).toMatchObject({ kind: 'authorize', done: false, payment_token: expect.stringMatching(/^tok_/) });
       await p.drain();
-      expect(await p.tasks(orderId)).toEqual([expect.objectContaining({ kind: 'authorize', done: true, card_number: null })]);
+      expect(await p.tasks(orderId)).toEqual([expect.objectContaining({ kind: 'authorize', done: true, payment_token: null })]);
     });
 
     it.each([
@@ -50,11 +51,25 @@ describeOnDatabases('payments: test cards and the payment lifecycle', (kind) => 
       ]);
     });
 
-    it('approves any other number that passes the Luhn check, and declines one that does not', async () => {
-      expect((await p.payment(await authorized('4111111111111111')))!.status).toBe('authorized');
-      expect((await p.payment(await authorized('5555555555554444')))!.status).toBe('authorized');
-      const bad = await p.payment(await authorized('4111111111111112'));
-      expect(bad).toMatchObject({ status: 'declined', decline_code: 'card_declined' });
+    it('approves any other number that passes the Luhn check', async () => {
+      expect(await p.payment(await authorized('4111111111111111'))).toMatchObject({ status: 'authorized', card_last4: '1111' });
+      expect(await p.payment(await authorized('5555555555554444'))).toMatchObject({ status: 'authorized', card_last4: '4444' });
+    });
+
+    it('declines a token the provider does not know, or no longer knows, without charging', async () => {
+      const unknown = randomUUID();
+      await p.deliver(cloudEvent(authorizePayment, { orderId: unknown, userId, amount: usd(100), paymentToken: 'tok_never_issued', cardLast4: '4242' }, unknown));
+      await p.drain();
+      expect(await p.payment(unknown)).toMatchObject({ status: 'declined', decline_code: 'card_declined' });
+      expect((await p.events(unknown))[0]!.data.message).toContain('token is unknown or has expired');
+
+      const expired = randomUUID();
+      const card = await p.tokenize(TEST_CARDS.approved);
+      await p.built.ctx.db.query("UPDATE provider_vault SET expires_at = now() - interval '1 second' WHERE token = $1", [card.token]);
+      await p.deliver(cloudEvent(authorizePayment, { orderId: expired, userId, amount: usd(100), paymentToken: card.token, cardLast4: card.last4 }, expired));
+      await p.drain();
+      expect(await p.payment(expired)).toMatchObject({ status: 'declined', decline_code: 'card_declined' });
+      expect(await p.ledger(expired)).toEqual([{ operation: 'authorize', succeeded: false, amount: 100 }]);
     });
 
     it('retries 4000000000000119 (the provider never answers), then declines it as provider_unavailable', async () => {
@@ -66,7 +81,7 @@ describeOnDatabases('payments: test cards and the payment lifecycle', (kind) => 
       for (let i = 0; i < 3; i++) await p.retryNow();
       const payment = await p.payment(orderId);
       expect(payment).toMatchObject({ status: 'declined', decline_code: 'provider_unavailable' });
-      expect(await p.tasks(orderId)).toEqual([expect.objectContaining({ attempts: 4, done: true, card_number: null })]);
+      expect(await p.tasks(orderId)).toEqual([expect.objectContaining({ attempts: 4, done: true, payment_token: null })]);
       const events = await p.events(orderId);
       expect(events).toEqual([{ type: 'payment.declined', data: expect.objectContaining({ code: 'provider_unavailable', paymentId: payment!.id }) }]);
       expect(await p.ledger(orderId)).toEqual([]);
@@ -85,7 +100,7 @@ describeOnDatabases('payments: test cards and the payment lifecycle', (kind) => 
 
     it('dead-letters a command that breaks its schema and writes nothing', async () => {
       const orderId = randomUUID();
-      await p.authorize({ orderId, userId, amount: usd(100), cardNumber: '' });
+      await p.deliver(cloudEvent(authorizePayment, { orderId, userId, amount: usd(100), paymentToken: '', cardLast4: '4242' }, orderId));
       await p.authorize({ orderId, userId, amount: usd(-5), cardNumber: TEST_CARDS.approved });
       expect(await p.payment(orderId)).toBeUndefined();
       const letters = await p.built.ctx.messaging.deadLetters();

@@ -183,6 +183,34 @@ describeOnDatabases('payments routes', (kind) => {
     });
   });
 
+  describe('POST /payment-methods', () => {
+    const tokenize = async (payload: unknown, who: { authorization: string } | Record<string, never>) =>
+      p.app.inject({ method: 'POST', url: '/payment-methods', headers: who, payload: payload as object });
+    const vaulted = async () => (await p.built.ctx.db.query('SELECT 1 FROM provider_vault')).rowCount;
+
+    it("answers a signed-in user's card with the provider's token and its last four digits", async () => {
+      const res = await tokenize({ cardNumber: '4242424242424242' }, await p.auth(alice));
+      expect(res.statusCode).toBe(201);
+      expect(res.json()).toEqual({ token: expect.stringMatching(/^tok_/), last4: '4242', brand: 'visa', expiresAt: expect.any(String) });
+    });
+
+    it('refuses a number that fails the Luhn check with 422, and anything but digits with 400, storing nothing', async () => {
+      const before = await vaulted();
+      const luhn = await tokenize({ cardNumber: '4242424242424241' }, await p.auth(alice));
+      expect(luhn.statusCode).toBe(422);
+      expect(luhn.headers['content-type']).toContain('application/problem+json');
+      expect(luhn.json()).toMatchObject({ code: 'PAYMENTS_INVALID_CARD', detail: 'The card number is not valid: its check digit is wrong.' });
+      for (const cardNumber of ['4242 4242 4242 4242', '42', 4242424242424242]) {
+        expect((await tokenize({ cardNumber }, await p.auth(alice))).statusCode, String(cardNumber)).toBe(400);
+      }
+      expect(await vaulted()).toBe(before);
+    });
+
+    it('refuses a caller without a token with 401', async () => {
+      expect((await tokenize({ cardNumber: '4242424242424242' }, {})).statusCode).toBe(401);
+    });
+  });
+
   it('never charges at the provider what the payments table does not say is charged', async () => {
     expect(await p.chargeMismatches()).toEqual([]);
   });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_RETRY_DELAY_MS, retryDelayMs } from '../src/domain/backoff.ts';
 import { onCancel, onCapture, resolveTask, type PaymentSnapshot } from '../src/domain/payment-rules.ts';
-import { cardVerdict, passesLuhn, TEST_CARDS } from '../src/provider/test-cards.ts';
+import { passesLuhn } from '@emporium/contracts/payments';
+import { cardVerdict, TEST_CARDS } from '../src/provider/test-cards.ts';
 
 const usd = (amount: number) => ({ amount, currency: 'USD' });
 const snapshot = (over: Partial<PaymentSnapshot>): PaymentSnapshot => ({ status: 'authorized', amount: usd(100), cancelRequested: false, openTask: null, ...over });

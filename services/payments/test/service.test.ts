@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cloudEvent, deliver, describeOnDatabases, startTestService, type TestService } from '@emporium/testing';
 import type { EventData } from '@emporium/contracts/events';
-import { authorizePayment, capturePayment } from '@emporium/contracts/payments';
+import { authorizePayment, capturePayment, type PaymentMethod } from '@emporium/contracts/payments';
 import service from '../src/service.ts';
 import { TEST_CARDS, usd } from './helpers.ts';
 
@@ -15,6 +15,13 @@ describeOnDatabases('payments, started as it runs', (kind) => {
   afterAll(() => svc?.close());
 
   const send = <E extends typeof authorizePayment | typeof capturePayment>(definition: E, data: EventData<E>) => deliver(svc.transport, cloudEvent(definition, data, data.orderId));
+  /** Exchanges the card for a token as orders does, then sends payment.authorize with it. */
+  const authorize = async (orderId: string, cardNumber: string, amount = usd(100)) => {
+    const userId = randomUUID();
+    const res = await svc.app.inject({ method: 'POST', url: '/payment-methods', headers: await svc.tokens.auth({ id: userId }), payload: { cardNumber } });
+    const { token, last4 } = res.json<PaymentMethod>();
+    await send(authorizePayment, { orderId, userId, amount, paymentToken: token, cardLast4: last4 });
+  };
   const eventually = async (orderId: string, status: string) => {
     for (let i = 0; i < 200; i++) {
       const { rows } = await svc.built.ctx.db.query<{ status: string }>('SELECT status FROM payments WHERE order_id = $1', [orderId]);
@@ -26,7 +33,7 @@ describeOnDatabases('payments, started as it runs', (kind) => {
 
   it('authorizes and captures on its own, woken by the commits that create the tasks', async () => {
     const orderId = randomUUID();
-    await send(authorizePayment, { orderId, userId: randomUUID(), amount: usd(1_500), cardNumber: TEST_CARDS.approved });
+    await authorize(orderId, TEST_CARDS.approved, usd(1_500));
     await eventually(orderId, 'authorized');
     await send(capturePayment, { orderId, amount: usd(1_500) });
     await eventually(orderId, 'captured');
@@ -37,8 +44,8 @@ describeOnDatabases('payments, started as it runs', (kind) => {
   it('does not let a hanging provider call hold up other orders', async () => {
     const hanging = randomUUID();
     const quick = randomUUID();
-    await send(authorizePayment, { orderId: hanging, userId: randomUUID(), amount: usd(100), cardNumber: TEST_CARDS.timeout });
-    await send(authorizePayment, { orderId: quick, userId: randomUUID(), amount: usd(100), cardNumber: TEST_CARDS.approved });
+    await authorize(hanging, TEST_CARDS.timeout);
+    await authorize(quick, TEST_CARDS.approved);
     await eventually(quick, 'authorized');
     const { rows } = await svc.built.ctx.db.query<{ status: string }>('SELECT status FROM payments WHERE order_id = $1', [hanging]);
     expect(rows[0]!.status).toBe('pending');

@@ -3,15 +3,25 @@ import { checkEvent, dataschemaOf, type CloudEvent, type EventData, type EventDe
 import type { DeadLetter } from '@emporium/contracts/ops';
 
 export type { DeadLetter };
+import { Background } from '../background.ts';
 import type { Database, Transaction } from '../db/types.ts';
 import { errors } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { SpanKind, SpanStatusCode, context, currentCorrelationId, propagation, trace, type Tracer } from '../telemetry.ts';
 import { Relay, type RelayOptions } from './relay.ts';
+import { DEFAULT_RETENTION_MS, pruneMessaging, type Pruned } from './retention.ts';
 import type { Outcome, Transport, TransportMessage } from './transport.ts';
 
 /** Handles one event inside the transaction that also records it in the inbox. */
 export type EventHandler<E extends EventDefinition> = (event: CloudEvent<EventData<E>>, tx: Transaction) => Promise<void>;
+
+/** How a service's messaging behaves: the relay's pace, and how long what it handled is kept. */
+export interface MessagingOptions extends RelayOptions {
+  /** How long published outbox rows and inbox records are kept (the inbox a day longer); 7 days by default. */
+  retentionMs?: number;
+  /** How often the retention round runs; hourly by default. */
+  retentionRoundMs?: number;
+}
 
 interface Subscription {
   definition: EventDefinition;
@@ -23,11 +33,15 @@ interface Subscription {
 /**
  * A service's events: `publish` writes to the outbox inside the caller's transaction, the relay
  * sends them on, and `subscribe` handles what others publish, exactly once per purpose thanks
- * to the inbox. Messages that keep failing, or fail their schema, become dead letters.
+ * to the inbox. Messages that keep failing, or fail their schema, become dead letters. Published
+ * rows and inbox records are deleted after the retention, by a round that runs every hour.
  */
 export class Messaging {
   readonly relay: Relay;
   private readonly subscriptions = new Map<string, Subscription>();
+  private readonly kept = new Set<string>();
+  private readonly retentionMs: number;
+  private readonly background: Background;
   private started = false;
 
   constructor(
@@ -36,9 +50,12 @@ export class Messaging {
     readonly transport: Transport,
     private readonly log: Logger,
     private readonly tracer: Tracer,
-    relayOptions?: RelayOptions,
+    options: MessagingOptions = {},
   ) {
-    this.relay = new Relay(db, transport, service, log, tracer, relayOptions);
+    this.relay = new Relay(db, transport, service, log, tracer, options);
+    this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.background = new Background(log);
+    this.background.add('messaging-retention', options.retentionRoundMs ?? 3_600_000, () => this.prune());
   }
 
   /**
@@ -63,7 +80,7 @@ export class Messaging {
       ...(headers.traceparent ? { traceparent: headers.traceparent } : {}),
       ...(correlationid ? { correlationid } : {}),
     };
-    await tx.query('INSERT INTO outbox (id, type, subject, envelope) VALUES ($1, $2, $3, $4)', [event.id, event.type, event.subject, JSON.stringify(event)]);
+    await tx.query('INSERT INTO outbox (id, type, subject, envelope, kept) VALUES ($1, $2, $3, $4, $5)', [event.id, event.type, event.subject, JSON.stringify(event), this.kept.has(event.type)]);
     tx.afterCommit(() => this.relay.wake());
     return event;
   }
@@ -76,7 +93,24 @@ export class Messaging {
     this.subscriptions.set(purpose, { definition, purpose, handler: handler as EventHandler<EventDefinition>, maxDeliveries: opts.maxDeliveries ?? 5 });
   }
 
-  /** Registers the subscriptions with the transport and starts the relay. */
+  /**
+   * Keeps this service's published events of `definition`'s type in the outbox for good, past
+   * the retention: the log a read model is rebuilt from. Declare it before the service starts.
+   */
+  keep(definition: EventDefinition): void {
+    if (this.started) throw new Error('keep events before the service starts');
+    if (definition.producer !== this.service) throw new Error(`${this.service} may not keep ${definition.type}: its producer is ${definition.producer}`);
+    this.kept.add(definition.type);
+  }
+
+  /** One retention round: deletes old published outbox rows (but the kept ones) and old inbox records. */
+  async prune(): Promise<Pruned> {
+    const pruned = await pruneMessaging(this.db, this.retentionMs);
+    if (pruned.outbox || pruned.inbox) this.log.info(pruned, 'messaging retention: old outbox rows and inbox records deleted');
+    return pruned;
+  }
+
+  /** Registers the subscriptions with the transport and starts the relay and the retention round. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
@@ -91,9 +125,11 @@ export class Messaging {
       });
     }
     await this.relay.start();
+    this.background.start();
   }
 
   async stop(): Promise<void> {
+    await this.background.stop();
     await this.relay.stop();
   }
 

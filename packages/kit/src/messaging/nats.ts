@@ -2,6 +2,7 @@ import { connect } from '@nats-io/transport-node';
 import { headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/nats-core';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, StorageType, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from '../logger.ts';
+import { DEFAULT_RETENTION_MS } from './retention.ts';
 import { redeliveryDelay, type Transport, type TransportMessage, type TransportSubscription } from './transport.ts';
 
 /** Where the JetStream transport connects, and the namespace that keeps deployments apart. */
@@ -11,6 +12,8 @@ export interface NatsTransportOptions {
   namespace?: string;
   /** How long the stream remembers message ids to drop a republished duplicate. */
   duplicateWindowMs?: number;
+  /** How long a stream keeps a message; 7 days by default, as long as the outbox keeps its row. */
+  maxAgeMs?: number;
   /** Messages a consumer handles at once (different subjects only; one subject is handled in order). */
   concurrency?: number;
   log: Logger;
@@ -26,7 +29,8 @@ const STREAM_NOT_FOUND = 10059;
  * comes later. Each subscription purpose is a durable pull consumer with explicit acks that
  * every replica of the service shares, so an event is handled once per service, not per
  * replica. A failed delivery is nak'ed with a growing delay; the kit dead-letters it after the
- * subscription's last attempt, and JetStream's own cap stands behind that.
+ * subscription's last attempt, and JetStream's own cap stands behind that. Streams keep a
+ * message for `maxAgeMs`, then drop it, consumed or not.
  */
 export class NatsTransport implements Transport {
   readonly kind = 'nats-jetstream';
@@ -35,6 +39,7 @@ export class NatsTransport implements Transport {
   private readonly ensured = new Map<string, Promise<void>>();
   private readonly namespace: string;
   private readonly duplicateWindowMs: number;
+  private readonly maxAgeMs: number;
   private readonly concurrency: number;
 
   private constructor(
@@ -45,7 +50,9 @@ export class NatsTransport implements Transport {
     opts: NatsTransportOptions,
   ) {
     this.namespace = opts.namespace ?? 'emporium';
-    this.duplicateWindowMs = opts.duplicateWindowMs ?? 120_000;
+    this.maxAgeMs = opts.maxAgeMs ?? DEFAULT_RETENTION_MS;
+    // JetStream refuses a dedup window longer than the stream keeps messages.
+    this.duplicateWindowMs = Math.min(opts.duplicateWindowMs ?? 120_000, this.maxAgeMs);
     this.concurrency = opts.concurrency ?? 16;
   }
 
@@ -65,23 +72,33 @@ export class NatsTransport implements Transport {
     return `${this.namespace}.${producer}.${type}`;
   }
 
-  /** Creates the producer's stream once; producers and consumers both call it, whoever starts first. */
+  /**
+   * Creates the producer's stream once; producers and consumers both call it, whoever starts
+   * first. A stream made before it had a max age (or with another) is given this one.
+   */
   private ensureStream(producer: string): Promise<void> {
     let ensured = this.ensured.get(producer);
     if (!ensured) {
       const name = this.streamOf(producer);
+      const maxAge = nanos(this.maxAgeMs);
       ensured = this.jsm.streams
         .info(name)
-        .then(() => undefined)
-        .catch(async (err: unknown) => {
-          if (!(err instanceof JetStreamApiError) || err.code !== STREAM_NOT_FOUND) throw err;
-          await this.jsm.streams.add({
-            name,
-            subjects: [`${this.namespace}.${producer}.>`],
-            storage: StorageType.File,
-            duplicate_window: nanos(this.duplicateWindowMs),
-          });
-        });
+        .then(
+          async (info) => {
+            if (info.config.max_age === maxAge) return;
+            await this.jsm.streams.update(name, { ...info.config, max_age: maxAge, duplicate_window: Math.min(info.config.duplicate_window, maxAge) });
+          },
+          async (err: unknown) => {
+            if (!(err instanceof JetStreamApiError) || err.code !== STREAM_NOT_FOUND) throw err;
+            await this.jsm.streams.add({
+              name,
+              subjects: [`${this.namespace}.${producer}.>`],
+              storage: StorageType.File,
+              duplicate_window: nanos(this.duplicateWindowMs),
+              max_age: maxAge,
+            });
+          },
+        );
       ensured.catch(() => this.ensured.delete(producer));
       this.ensured.set(producer, ensured);
     }
@@ -180,6 +197,28 @@ export class NatsTransport implements Transport {
     for (const messages of this.consumers) await messages.close().catch(() => {});
     await Promise.all(this.loops);
     if (!this.nc.isClosed()) await this.nc.drain();
+  }
+
+  /** Every message the producer's stream still holds, oldest first (for operators and tests). */
+  async storedMessages(producer: string): Promise<TransportMessage[]> {
+    await this.ensureStream(producer);
+    const stream = this.streamOf(producer);
+    const { state } = await this.jsm.streams.info(stream);
+    const out: TransportMessage[] = [];
+    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
+      // A gap (a message deleted or expired meanwhile) answers null or "no message found".
+      const m = await this.jsm.streams.getMessage(stream, { seq }).catch(() => null);
+      if (!m) continue;
+      out.push({
+        id: m.header?.get('Nats-Msg-Id') ?? '',
+        type: m.header?.get('ce-type') ?? m.subject.split('.').slice(2).join('.'),
+        subject: m.header?.get('ce-subject') ?? '',
+        producer,
+        body: m.string(),
+        traceparent: m.header?.get('traceparent') || undefined,
+      });
+    }
+    return out;
   }
 
   /** Deletes this namespace's stream of `producer` (tests clean up with it). */

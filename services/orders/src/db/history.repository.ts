@@ -29,7 +29,7 @@ export async function clearHistory(q: Queryable): Promise<void> {
   await q.query('DELETE FROM order_history');
 }
 
-/** Every event orders published of the given types, oldest first, from the outbox (the event log). */
+/** Every event orders published of the given types, oldest first, from the outbox (which keeps them as the event log). */
 export async function publishedEvents(q: Queryable, types: readonly string[]): Promise<Array<{ envelope: unknown }>> {
   const { rows } = await q.query<{ envelope: unknown }>('SELECT envelope FROM outbox WHERE type = ANY($1::text[]) ORDER BY seq', [types]);
   return rows.map((r) => ({ envelope: typeof r.envelope === 'string' ? JSON.parse(r.envelope) : r.envelope }));

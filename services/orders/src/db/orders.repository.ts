@@ -129,6 +129,9 @@ export async function updateOrder(q: Queryable, id: string, change: OrderChange)
   await q.query(`UPDATE orders SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, [id, ...entries.map(([, v]) => v)]);
 }
 
+/** The request hash of a key claimed before cards were tokenized: its hash is gone, and any body repeats its order. */
+export const FORGOTTEN_REQUEST_HASH = 'forgotten';
+
 /** The order an Idempotency-Key was claimed for, with the hash of the request that claimed it. */
 export interface ClaimedKey {
   orderId: string;

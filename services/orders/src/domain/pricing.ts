@@ -1,4 +1,4 @@
-import type { ItemQuantity, Money } from '@emporium/contracts/common';
+import { MAX_MONEY_AMOUNT, type ItemQuantity, type Money } from '@emporium/contracts/common';
 import type { OrderLine } from '@emporium/contracts/orders';
 
 /** The largest quantity of one product in one order. */
@@ -15,7 +15,8 @@ export function mergeLines(items: readonly ItemQuantity[]): ItemQuantity[] {
 export type PricingProblem =
   | { kind: 'unknown'; productIds: string[] }
   | { kind: 'currency'; currencies: string[] }
-  | { kind: 'quantity'; productIds: string[] };
+  | { kind: 'quantity'; productIds: string[] }
+  | { kind: 'total'; total: Money };
 
 /** Prices merged lines from the catalog's prices: the lines and the total, or what stands in the way. */
 export function priceLines(
@@ -32,5 +33,8 @@ export function priceLines(
     const { name, price } = prices.get(productId)!;
     return { productId, name, quantity, unitPrice: price, lineTotal: { amount: price.amount * quantity, currency: price.currency } };
   });
-  return { lines, total: { amount: lines.reduce((sum, l) => sum + l.lineTotal.amount, 0), currency: currencies[0]! } };
+  const total = { amount: lines.reduce((sum, l) => sum + l.lineTotal.amount, 0), currency: currencies[0]! };
+  // Every event and command that carries the total would refuse it: refuse the order instead.
+  if (total.amount > MAX_MONEY_AMOUNT) return { kind: 'total', total };
+  return { lines, total };
 }

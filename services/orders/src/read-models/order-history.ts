@@ -16,7 +16,8 @@ const byType = new Map(PROJECTIONS.map((p) => [p.event.type, p]));
 
 /**
  * The order-history read model (CQRS): a row per status change, written only from orders' own
- * events, so it can be thrown away and rebuilt from the event log at any time.
+ * events, so it can be thrown away and rebuilt from the event log at any time. The log is the
+ * outbox, which keeps these events past its retention (the rest of it is deleted once old).
  */
 export class OrderHistoryProjection {
   constructor(
@@ -24,9 +25,10 @@ export class OrderHistoryProjection {
     private readonly feed: OrderStatusFeed,
   ) {}
 
-  /** Subscribes the projection to each event it records. */
+  /** Subscribes the projection to each event it records, and keeps those events in the outbox for a rebuild. */
   subscribe(messaging: Messaging): void {
     for (const { event } of PROJECTIONS) {
+      messaging.keep(event);
       messaging.subscribe(event, `history-${event.type.replaceAll('.', '-')}`, (e, tx) => this.project(tx, e));
     }
   }

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { bearer, errors, mayAccess, requireUser, type Caller, type Database, type Messaging, type ServiceApp, type TokenVerifier, type Upstream } from '@emporium/kit';
-import { pagination, type ItemQuantity } from '@emporium/contracts/common';
+import { MAX_MONEY_AMOUNT, pagination, type ItemQuantity } from '@emporium/contracts/common';
 import type { Cart } from '@emporium/contracts/cart';
+import { passesLuhn, type PaymentMethod } from '@emporium/contracts/payments';
 import { CancelOrderBody, Order, OrderPage, OrderParams, OrderQuery, PlacedOrder, PlaceOrderBody, PlaceOrderHeaders, orderPlaced, type OrderStatus } from '@emporium/contracts/orders';
 import { historyOf } from '../db/history.repository.ts';
-import { claimIdempotencyKey, findIdempotencyKey, findOrder, insertOrder, listOrders, publicOrder, type ClaimedKey } from '../db/orders.repository.ts';
+import { claimIdempotencyKey, findIdempotencyKey, findOrder, FORGOTTEN_REQUEST_HASH, insertOrder, listOrders, publicOrder, type ClaimedKey } from '../db/orders.repository.ts';
 import { findOrderable } from '../db/products.repository.ts';
 import { isCancellable } from '../domain/order-status.ts';
 import { mergeLines, priceLines } from '../domain/pricing.ts';
@@ -20,6 +21,7 @@ export interface OrderRouteOptions {
   messaging: Messaging;
   saga: SagaOrchestrator<CheckoutData>;
   cart: Upstream;
+  payments: Upstream;
 }
 
 const tags = ['orders'];
@@ -38,15 +40,35 @@ async function cartItems(cart: Upstream, authorization: string): Promise<ItemQua
   return res.body.items.map(({ productId, quantity }) => ({ productId, quantity }));
 }
 
+/**
+ * The provider's token for the caller's card, from the payments service, asked for with the
+ * caller's own token. The card number goes there and nowhere else: orders keeps the token and
+ * the last four digits.
+ */
+async function tokenizeCard(payments: Upstream, authorization: string, cardNumber: string): Promise<PaymentMethod> {
+  const res = await payments.json<PaymentMethod & { detail?: string }>({
+    method: 'POST',
+    path: '/payment-methods',
+    headers: { authorization, 'content-type': 'application/json' },
+    body: JSON.stringify({ cardNumber }),
+    // A second token for the same card is harmless (it expires unused): a failed call may be repeated.
+    idempotent: true,
+  });
+  if (res.status === 201) return res.body;
+  if (res.status === 422) throw ordersErrors.ORDERS_INVALID_CARD(res.body.detail ?? 'The payment provider refused the card number.', { errors: [{ path: 'body/payment/cardNumber', message: 'is not a valid card number' }] });
+  if (res.status === 503) throw errors.UPSTREAM_UNAVAILABLE('The payment provider is unavailable; try again shortly.', { headers: { 'retry-after': '1' } });
+  throw errors.BAD_GATEWAY(`The payments service answered ${res.status}.`);
+}
+
 /** `/orders`: place, list, read and cancel orders. */
-export async function orderRoutes(app: ServiceApp, { db, verifier, messaging, saga, cart }: OrderRouteOptions): Promise<void> {
+export async function orderRoutes(app: ServiceApp, { db, verifier, messaging, saga, cart, payments }: OrderRouteOptions): Promise<void> {
   const user = requireUser(verifier);
 
   app.post('/orders', {
-    preHandler: user,
+    onRequest: user,
     schema: {
       tags,
-      summary: 'Place an order: the given items, or the cart. Checkout runs after the answer.',
+      summary: "Place an order: the given items, or the cart. The card number is exchanged for the payment provider's token and never kept. Checkout runs after the answer.",
       security: bearer,
       headers: PlaceOrderHeaders,
       body: PlaceOrderBody,
@@ -56,10 +78,19 @@ export async function orderRoutes(app: ServiceApp, { db, verifier, messaging, sa
     const caller = request.caller!;
     const key = request.headers['idempotency-key'];
     const body = request.body;
-    const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    const { cardNumber } = body.payment;
+    if (!passesLuhn(cardNumber)) {
+      throw ordersErrors.ORDERS_INVALID_CARD('The card number is not valid: its check digit is wrong. Check the digits against the card.', {
+        errors: [{ path: 'body/payment/cardNumber', message: 'is not a valid card number (its check digit is wrong)' }],
+      });
+    }
+    // The card is named by its last four digits: a hash of the whole number can be reversed by trying them all.
+    const requestHash = createHash('sha256').update(JSON.stringify({ ...body, payment: { cardLast4: cardNumber.slice(-4) } })).digest('hex');
     const answer = (id: string, status: OrderStatus) => reply.code(202).header('location', `/orders/${id}`).send({ id, status });
     const repeat = async (earlier: ClaimedKey) => {
-      if (earlier.requestHash !== requestHash) throw ordersErrors.ORDERS_IDEMPOTENCY_KEY_REUSED('This Idempotency-Key was already used for an order with a different body.');
+      if (earlier.requestHash !== requestHash && earlier.requestHash !== FORGOTTEN_REQUEST_HASH) {
+        throw ordersErrors.ORDERS_IDEMPOTENCY_KEY_REUSED('This Idempotency-Key was already used for an order with a different body.');
+      }
       const order = (await findOrder(db, earlier.orderId))!;
       return answer(order.id, order.status);
     };
@@ -75,16 +106,18 @@ export async function orderRoutes(app: ServiceApp, { db, verifier, messaging, sa
     if ('kind' in priced) {
       if (priced.kind === 'unknown') throw ordersErrors.ORDERS_UNKNOWN_PRODUCT(`These products cannot be ordered (unknown or no longer sold): ${priced.productIds.join(', ')}.`);
       if (priced.kind === 'quantity') throw ordersErrors.ORDERS_UNKNOWN_PRODUCT(`At most 1000 of one product per order: ${priced.productIds.join(', ')}.`);
+      if (priced.kind === 'total') throw ordersErrors.ORDERS_TOTAL_TOO_LARGE(`The total, ${priced.total.amount} minor units of ${priced.total.currency}, is over the largest the platform handles (${MAX_MONEY_AMOUNT}); order fewer items.`);
       throw ordersErrors.ORDERS_CURRENCY_MISMATCH(`The products are priced in ${priced.currencies.join(' and ')}; order them separately.`);
     }
 
+    const card = await tokenizeCard(payments, request.headers.authorization!, cardNumber);
     const id = randomUUID();
     const placed = await db.transaction(async (tx) => {
       const earlier = await claimIdempotencyKey(tx, { userId: caller.id, key, requestHash, orderId: id });
       if (earlier) return earlier;
-      await insertOrder(tx, { id, userId: caller.id, email: caller.email, items: priced.lines, total: priced.total, shippingAddress: body.shippingAddress, cardLast4: body.payment.cardNumber.slice(-4), fromCart });
+      await insertOrder(tx, { id, userId: caller.id, email: caller.email, items: priced.lines, total: priced.total, shippingAddress: body.shippingAddress, cardLast4: card.last4, fromCart });
       await messaging.publish(tx, orderPlaced, { orderId: id, userId: caller.id, email: caller.email, items: wanted, total: priced.total }, { subject: id });
-      await saga.start(tx, id, { userId: caller.id, items: wanted, amount: priced.total, address: body.shippingAddress, cardNumber: body.payment.cardNumber });
+      await saga.start(tx, id, { userId: caller.id, items: wanted, amount: priced.total, address: body.shippingAddress, paymentToken: card.token, cardLast4: card.last4 });
       return undefined;
     });
     if (placed) return repeat(placed);
@@ -92,7 +125,7 @@ export async function orderRoutes(app: ServiceApp, { db, verifier, messaging, sa
   });
 
   app.get('/orders', {
-    preHandler: user,
+    onRequest: user,
     schema: {
       tags,
       summary: "The caller's orders, newest first (admins: everyone's, by user or status)",
@@ -109,7 +142,7 @@ export async function orderRoutes(app: ServiceApp, { db, verifier, messaging, sa
   });
 
   app.get('/orders/:id', {
-    preHandler: user,
+    onRequest: user,
     schema: {
       tags,
       summary: 'One order, with its status history',
@@ -127,7 +160,7 @@ export async function orderRoutes(app: ServiceApp, { db, verifier, messaging, sa
     preValidation: async (request) => {
       request.body ??= {};
     },
-    preHandler: user,
+    onRequest: user,
     schema: {
       tags,
       summary: 'Cancel an order before it is dispatched: the stock returns and any payment is refunded',

@@ -22,9 +22,9 @@ const ORDER_CHANGES: Record<string, (data: Record<string, string>) => OrderChang
 const RANK: Record<string, number> = { authorized: 1, captured: 2, declined: 3, voided: 3, refunded: 4, scheduled: 1, dispatched: 2, delivered: 3, cancelled: 4 };
 const isAhead = (next: string | undefined, current: string | null | undefined) => next !== undefined && (!current || RANK[next]! > RANK[current]!);
 
-/** Drops the card number once the saga needs it no more. */
+/** Drops the card's token once the saga needs it no more. */
 async function forgetCard(tx: Transaction, sagaId: string): Promise<void> {
-  await tx.query(`UPDATE sagas SET data = data || '{"cardNumber": null}'::jsonb WHERE id = $1`, [sagaId]);
+  await tx.query(`UPDATE sagas SET data = data || '{"paymentToken": null}'::jsonb WHERE id = $1`, [sagaId]);
 }
 
 /**

@@ -18,7 +18,8 @@ export interface ClaimedTask {
   attempts: number;
   /** This claim's lease: only its holder may apply the answer. */
   lease: string;
-  cardNumber: string | null;
+  /** The provider's token for the card, on an open authorize only. */
+  paymentToken: string | null;
   /** The amount to capture or refund, in the payment's currency. */
   amount: Money;
   providerReference: string | null;
@@ -28,7 +29,7 @@ export interface ClaimedTask {
 export interface NewTask {
   paymentId: string;
   kind: TaskKind;
-  cardNumber?: string;
+  paymentToken?: string;
   amount?: number;
   reason?: string;
   byAdmin?: boolean;
@@ -37,9 +38,9 @@ export interface NewTask {
 /** Records a provider call to make; a payment has at most one call of each kind, so a repeat adds nothing. */
 export async function insertTask(q: Queryable, t: NewTask): Promise<void> {
   await q.query(
-    `INSERT INTO payment_tasks (payment_id, kind, card_number, amount, reason, by_admin) VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO payment_tasks (payment_id, kind, payment_token, amount, reason, by_admin) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (payment_id, kind) DO NOTHING`,
-    [t.paymentId, t.kind, t.cardNumber ?? null, t.amount ?? null, t.reason ?? null, t.byAdmin ?? false],
+    [t.paymentId, t.kind, t.paymentToken ?? null, t.amount ?? null, t.reason ?? null, t.byAdmin ?? false],
   );
 }
 
@@ -72,7 +73,7 @@ export async function claimDueTasks(q: Queryable, limit: number, leaseMs: number
     kind: TaskKind;
     attempts: number;
     lease: string;
-    card_number: string | null;
+    payment_token: string | null;
     task_amount: number | null;
     amount: number;
     currency: string;
@@ -84,7 +85,7 @@ export async function claimDueTasks(q: Queryable, limit: number, leaseMs: number
      WHERE p.id = t.payment_id AND t.id IN (
        SELECT id FROM payment_tasks WHERE done_at IS NULL AND next_attempt_at <= now()
        ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-     RETURNING t.id, t.payment_id, t.kind, t.attempts, t.lease, t.card_number, t.amount AS task_amount, p.amount, p.currency, p.provider_reference`,
+     RETURNING t.id, t.payment_id, t.kind, t.attempts, t.lease, t.payment_token, t.amount AS task_amount, p.amount, p.currency, p.provider_reference`,
     [limit, leaseMs],
   );
   return rows.map((r) => ({
@@ -93,16 +94,16 @@ export async function claimDueTasks(q: Queryable, limit: number, leaseMs: number
     kind: r.kind,
     attempts: r.attempts,
     lease: r.lease,
-    cardNumber: r.card_number,
+    paymentToken: r.payment_token,
     amount: { amount: Number(r.task_amount ?? r.amount), currency: r.currency },
     providerReference: r.provider_reference,
   }));
 }
 
-/** Closes a task: its call is answered (or abandoned), and a card number is forgotten. */
+/** Closes a task: its call is answered (or abandoned), and its card token is forgotten. */
 export async function finishTask(q: Queryable, id: string, outcome: string, lastError?: string): Promise<void> {
   await q.query(
-    'UPDATE payment_tasks SET done_at = now(), outcome = $2, last_error = coalesce($3, last_error), card_number = NULL, lease = NULL WHERE id = $1',
+    'UPDATE payment_tasks SET done_at = now(), outcome = $2, last_error = coalesce($3, last_error), payment_token = NULL, lease = NULL WHERE id = $1',
     [id, outcome, lastError ?? null],
   );
 }

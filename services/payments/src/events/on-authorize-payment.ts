@@ -13,7 +13,7 @@ import { lockOrderPayment, type HandlerDeps } from './deps.ts';
  */
 export function onAuthorizePayment({ facts, wake }: HandlerDeps): EventHandler<typeof authorizePayment> {
   return async (event, tx) => {
-    const { orderId, userId, amount, cardNumber } = event.data;
+    const { orderId, userId, amount, paymentToken, cardLast4 } = event.data;
     let existing = await lockOrderPayment(tx, orderId);
     if (!existing) {
       const refused = invalidAmount(amount);
@@ -22,7 +22,7 @@ export function onAuthorizePayment({ facts, wake }: HandlerDeps): EventHandler<t
         userId,
         amount,
         status: refused ? 'declined' : 'pending',
-        cardLast4: cardNumber.slice(-4),
+        cardLast4,
         ...(refused ? { declineCode: 'card_declined' as const, declineMessage: refused } : {}),
       });
       if (created) {
@@ -30,7 +30,7 @@ export function onAuthorizePayment({ facts, wake }: HandlerDeps): EventHandler<t
           await facts.declined(tx, orderId, created, amount, 'card_declined', refused);
           return;
         }
-        await insertTask(tx, { paymentId: created.id, kind: 'authorize', cardNumber });
+        await insertTask(tx, { paymentId: created.id, kind: 'authorize', paymentToken });
         tx.afterCommit(wake);
         return;
       }

@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Database, Transaction } from '@emporium/kit';
 import type { Money } from '@emporium/contracts/common';
-import { ProviderUnavailableError, type AuthorizeAnswer, type OperationAnswer, type PaymentProvider } from './provider.ts';
-import { cardVerdict } from './test-cards.ts';
+import { passesLuhn } from '@emporium/contracts/payments';
+import { InvalidCardError, ProviderUnavailableError, type AuthorizeAnswer, type CardToken, type OperationAnswer, type PaymentProvider } from './provider.ts';
+import { cardVerdict, DECLINE_MESSAGES, type CardVerdict } from './test-cards.ts';
 
 /** How the fake provider behaves on the wire. */
 export interface FakeProviderOptions {
@@ -10,7 +11,15 @@ export interface FakeProviderOptions {
   latencyMs: number;
   /** The share of calls that fail as "provider unavailable", from 0 to 1. */
   failureRate: number;
+  /** How long a token stays valid; 1 hour by default. */
+  tokenTtlMs?: number;
   random?: () => number;
+}
+
+/** What the vault keeps of a card: what the fake's issuer answers for it, and what may be shown. */
+interface VaultedCard {
+  verdict: 'approve' | 'card_declined' | 'insufficient_funds' | 'hang';
+  last4: string;
 }
 
 type Operation = 'authorize' | 'capture' | 'void' | 'refund';
@@ -38,32 +47,67 @@ const money = (amount: number, currency: string) => `${amount} ${currency}`;
 
 /**
  * A payment provider that behaves like a real one, for development and tests: a network delay
- * and optional random outages, test cards (see test-cards.ts), idempotency keys that replay the
- * first answer, and amount checks on every capture and refund. Its ledger is the
- * `provider_ledger` table, so it survives a restart; nothing else touches that table.
+ * and optional random outages, a vault that swaps card numbers for tokens that expire, test
+ * cards (see test-cards.ts), idempotency keys that replay the first answer, and amount checks on
+ * every capture and refund. It stands for the provider's side of the world and keeps its state
+ * in its own tables, `provider_vault` and `provider_ledger`, so that it survives a restart and
+ * any replica can use a token; nothing else touches them. The vault keeps what the fake's
+ * issuer will answer for a card, never its number.
  */
 export class FakeProvider implements PaymentProvider {
   private readonly random: () => number;
+  private readonly tokenTtlMs: number;
 
   constructor(
     private readonly db: Database,
     private readonly opts: FakeProviderOptions,
   ) {
     this.random = opts.random ?? Math.random;
+    this.tokenTtlMs = opts.tokenTtlMs ?? 3_600_000;
   }
 
-  async authorize(request: { idempotencyKey: string; amount: Money; cardNumber: string }, signal: AbortSignal): Promise<AuthorizeAnswer> {
+  async tokenize(request: { cardNumber: string }, signal: AbortSignal): Promise<CardToken> {
     return this.call(signal, async () => {
-      const verdict = cardVerdict(request.cardNumber);
-      if (verdict.kind === 'hang') return waitForAbort(signal);
+      const number = request.cardNumber;
+      if (!/^\d{12,19}$/.test(number) || !passesLuhn(number)) throw new InvalidCardError('The card number is not valid: its check digit is wrong.');
+      const token = `tok_${randomBytes(16).toString('hex')}`;
+      const card: VaultedCard = { verdict: verdictOf(cardVerdict(number)), last4: number.slice(-4) };
+      const brand = brandOf(number);
+      const { rows } = await this.db.query<{ expires_at: Date | string }>(
+        `INSERT INTO provider_vault (token, verdict, last4, brand, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
+         RETURNING expires_at`,
+        [token, card.verdict, card.last4, brand, this.tokenTtlMs / 1000],
+      );
+      return { token, last4: card.last4, brand, expiresAt: new Date(rows[0]!.expires_at) };
+    });
+  }
+
+  async authorize(request: { idempotencyKey: string; amount: Money; token: string }, signal: AbortSignal): Promise<AuthorizeAnswer> {
+    return this.call(signal, async () => {
+      const card = await this.vaulted(request.token);
+      if (card?.verdict === 'hang') return waitForAbort(signal);
       return this.once<AuthorizeAnswer>(request.idempotencyKey, undefined, async () => {
         const reference = `fake_auth_${randomUUID().replaceAll('-', '')}`;
-        const base = { operation: 'authorize' as const, reference, amount: request.amount, cardLast4: request.cardNumber.slice(-4) };
-        if (verdict.kind === 'decline') return { ...base, succeeded: false, answer: { approved: false, code: verdict.code, message: verdict.message } };
-        if (request.amount.amount <= 0) return { ...base, succeeded: false, answer: { approved: false, code: 'card_declined', message: 'The amount must be positive.' } };
+        const base = { operation: 'authorize' as const, reference, amount: request.amount, cardLast4: card?.last4 };
+        const decline = (code: 'card_declined' | 'insufficient_funds', message: string) => ({ ...base, succeeded: false, answer: { approved: false as const, code, message } });
+        if (!card) return decline('card_declined', 'The card token is unknown or has expired: the card must be entered again.');
+        if (card.verdict === 'card_declined' || card.verdict === 'insufficient_funds') return decline(card.verdict, DECLINE_MESSAGES[card.verdict]);
+        if (request.amount.amount <= 0) return decline('card_declined', 'The amount must be positive.');
         return { ...base, succeeded: true, answer: { approved: true, reference } };
       });
     });
+  }
+
+  /** Deletes expired tokens from the vault, as a provider forgets them; returns how many. */
+  async forgetExpiredTokens(): Promise<number> {
+    const { rowCount } = await this.db.query('DELETE FROM provider_vault WHERE expires_at < now()');
+    return rowCount;
+  }
+
+  /** The card a token stands for, unless the token is unknown or expired. */
+  private async vaulted(token: string): Promise<VaultedCard | undefined> {
+    const { rows } = await this.db.query<VaultedCard>('SELECT verdict, last4 FROM provider_vault WHERE token = $1 AND expires_at > now()', [token]);
+    return rows[0];
   }
 
   async capture(request: { idempotencyKey: string; reference: string; amount: Money }, signal: AbortSignal): Promise<OperationAnswer> {
@@ -142,6 +186,19 @@ export class FakeProvider implements PaymentProvider {
       return e.answer;
     });
   }
+}
+
+function verdictOf(v: CardVerdict): VaultedCard['verdict'] {
+  return v.kind === 'decline' ? v.code : v.kind;
+}
+
+/** The card network, from the number's first digits. */
+function brandOf(number: string): string {
+  if (number.startsWith('4')) return 'visa';
+  if (/^(5[1-5]|2(2[2-9]|[3-6]\d|7[01]|720))/.test(number)) return 'mastercard';
+  if (/^3[47]/.test(number)) return 'amex';
+  if (/^(6011|65)/.test(number)) return 'discover';
+  return 'unknown';
 }
 
 function refusal(operation: Operation, reference: string, amount: Money) {

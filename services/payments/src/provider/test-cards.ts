@@ -1,3 +1,5 @@
+import { passesLuhn } from '@emporium/contracts/payments';
+
 /** The cards the fake provider knows, with what it answers for each. */
 export const TEST_CARDS = {
   approved: '4242424242424242',
@@ -7,26 +9,14 @@ export const TEST_CARDS = {
   timeout: '4000000000000119',
 } as const;
 
+/** What the fake provider's issuer says when it declines a card. */
+export const DECLINE_MESSAGES = { card_declined: 'The card was declined.', insufficient_funds: 'The card has insufficient funds.' } as const;
+
 /** What the fake provider does with a card. */
 export type CardVerdict =
   | { kind: 'approve' }
   | { kind: 'decline'; code: 'card_declined' | 'insufficient_funds'; message: string }
   | { kind: 'hang' };
-
-/** Whether a card number passes the Luhn checksum. */
-export function passesLuhn(number: string): boolean {
-  if (!/^\d+$/.test(number)) return false;
-  let sum = 0;
-  for (let i = 0; i < number.length; i++) {
-    let digit = Number(number[number.length - 1 - i]);
-    if (i % 2 === 1) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return sum % 10 === 0;
-}
 
 /** The fake provider's rule for a card: the test cards first, then any number that passes Luhn is approved. */
 export function cardVerdict(number: string): CardVerdict {
@@ -34,9 +24,9 @@ export function cardVerdict(number: string): CardVerdict {
     case TEST_CARDS.approved:
       return { kind: 'approve' };
     case TEST_CARDS.declined:
-      return { kind: 'decline', code: 'card_declined', message: 'The card was declined.' };
+      return { kind: 'decline', code: 'card_declined', message: DECLINE_MESSAGES.card_declined };
     case TEST_CARDS.insufficientFunds:
-      return { kind: 'decline', code: 'insufficient_funds', message: 'The card has insufficient funds.' };
+      return { kind: 'decline', code: 'insufficient_funds', message: DECLINE_MESSAGES.insufficient_funds };
     case TEST_CARDS.timeout:
       return { kind: 'hang' };
     default:

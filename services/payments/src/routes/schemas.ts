@@ -7,4 +7,6 @@ export const problems = problemResponses({
   403: 'The caller lacks the admin role',
   404: 'No such payment',
   409: 'The payment is not captured, so it cannot be refunded',
+  422: 'The card number is not valid',
+  503: 'The payment provider is unavailable',
 });

@@ -113,8 +113,8 @@ export class PaymentWorker {
       return await withDeadline(signal, async (): Promise<ProviderOutcome> => {
         switch (t.kind) {
           case 'authorize': {
-            if (!t.cardNumber) return { type: 'refused', code: 'card_declined', message: 'No card number is on file for this payment.' };
-            const a = await provider.authorize({ idempotencyKey, amount: t.amount, cardNumber: t.cardNumber }, signal);
+            if (!t.paymentToken) return { type: 'refused', code: 'card_declined', message: 'No card is on file for this payment: the card must be entered again.' };
+            const a = await provider.authorize({ idempotencyKey, amount: t.amount, token: t.paymentToken }, signal);
             return a.approved ? { type: 'approved', reference: a.reference } : { type: 'refused', code: a.code, message: a.message };
           }
           case 'capture':

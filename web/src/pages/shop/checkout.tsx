@@ -3,7 +3,7 @@ import { Link, useNavigate } from 'react-router';
 import type { Cart } from '@emporium/contracts/cart';
 import type { Address } from '@emporium/contracts/common';
 import type { PlacedOrder } from '@emporium/contracts/orders';
-import { api, money } from '../../api.ts';
+import { api, ApiError, money } from '../../api.ts';
 import { useAuth } from '../../auth.tsx';
 import { useApi } from '../../hooks.ts';
 import { Empty } from '../../components/shop-empty.tsx';
@@ -103,7 +103,8 @@ function CheckoutForm({ cart }: { cart: Cart }) {
   }
 
   const fields = fieldErrors(error);
-  if (fields['payment.cardNumber']) fields['payment.cardNumber'] = card.trim() ? 'Enter 12 to 19 digits, as on the card.' : 'Enter a card number.';
+  const wrongDigit = error instanceof ApiError && error.problem.code === 'ORDERS_INVALID_CARD';
+  if (fields['payment.cardNumber']) fields['payment.cardNumber'] = wrongDigit ? 'This card number is not valid: check the digits.' : card.trim() ? 'Enter 12 to 19 digits, as on the card.' : 'Enter a card number.';
   const shown = ['shippingAddress.name', 'shippingAddress.line1', 'shippingAddress.line2', 'shippingAddress.city', 'shippingAddress.postalCode', 'shippingAddress.country', 'payment.cardNumber'];
   const text = (name: keyof Address, label: string, extra: { autoComplete: string; required?: boolean }) => (
     <Field label={label} error={fields[`shippingAddress.${name}`]}>

@@ -2,12 +2,18 @@ import { authorizePayment as authorizeCommand, cancelPayment, paymentAuthorized,
 import { reply, type SagaStep } from '../orchestrator.ts';
 import type { CheckoutData } from './data.ts';
 
-/** Step 2: authorize the total on the card. Undone by cancelling the payment (void, or refund once captured). */
+/**
+ * A token no provider issues, sent by a saga that has none (one begun before cards were
+ * tokenized): the provider declines it, and the saga cancels the order.
+ */
+const NO_TOKEN = 'none';
+
+/** Step 2: authorize the total on the card, named by its token. Undone by cancelling the payment (void, or refund once captured). */
 export const authorizePayment: SagaStep<CheckoutData> = {
   id: 'authorize-payment',
   timeoutReason: 'the payment provider did not answer in time',
   invoke: ({ saga, send }) =>
-    send(authorizeCommand, { orderId: saga.orderId, userId: saga.data.userId, amount: saga.data.amount, cardNumber: saga.data.cardNumber ?? '' }),
+    send(authorizeCommand, { orderId: saga.orderId, userId: saga.data.userId, amount: saga.data.amount, paymentToken: saga.data.paymentToken ?? NO_TOKEN, cardLast4: saga.data.cardLast4 }),
   compensate: ({ saga, send }, reason) => send(cancelPayment, { orderId: saga.orderId, reason }),
 };
 

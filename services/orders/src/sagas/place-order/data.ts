@@ -6,8 +6,9 @@ export interface CheckoutData {
   items: ItemQuantity[];
   amount: Money;
   address: Address;
-  /** A test card's number, standing in for a provider token; dropped when the saga ends. */
-  cardNumber: string | null;
+  /** The payment provider's token for the card (never its number); dropped when the saga ends. */
+  paymentToken: string | null;
+  cardLast4: string;
   reservationId?: string;
   paymentId?: string;
   shipmentId?: string;
