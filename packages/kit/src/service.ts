@@ -38,7 +38,7 @@ import type { Transport } from './messaging/transport.ts';
 import { Background, type BackgroundTask } from './background.ts';
 
 /** The kit's own tables (outbox, inbox, dead letters), recorded apart from the service's migrations. */
-const KIT_MIGRATIONS = fileURLToPath(new URL('./messaging/migrations/', import.meta.url));
+export const KIT_MIGRATIONS = fileURLToPath(new URL('./messaging/migrations/', import.meta.url));
 
 /** The Fastify instance a service registers its routes on, typed for TypeBox schemas. */
 export type ServiceApp = FastifyInstance<

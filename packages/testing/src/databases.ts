@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { describe, it, inject } from 'vitest';
-import { openPostgres, PGliteHost, type Database } from '@emporium/kit';
+import { KIT_MIGRATIONS, loadMigrations, migrate, openPostgres, PGliteHost, type Database } from '@emporium/kit';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -83,4 +83,20 @@ export function describeOnDatabases(title: string, suite: (kind: DatabaseKind) =
 // global setup, which probes the server once and passes the answer on.
 function skipReasonSync(): string | undefined {
   return inject('postgresUnavailable') || undefined;
+}
+
+/**
+ * Migrates `db` to the schema an earlier version left behind: the kit's migrations before
+ * `kitBefore` and the service's (in `dir`) before `ownBefore`, so an upgrade test can store
+ * what that version stored. Resolves with the upgrade: the rest of the migrations.
+ */
+export async function migrateToEarlier(db: Database, dir: string, { kitBefore, ownBefore }: { kitBefore: number; ownBefore: number }): Promise<() => Promise<void>> {
+  const kit = await loadMigrations(KIT_MIGRATIONS);
+  const own = await loadMigrations(dir);
+  await migrate(db, kit.filter((m) => m.version < kitBefore), 'kit_migrations');
+  await migrate(db, own.filter((m) => m.version < ownBefore));
+  return async () => {
+    await migrate(db, kit, 'kit_migrations');
+    await migrate(db, own);
+  };
 }

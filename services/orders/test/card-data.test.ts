@@ -1,8 +1,8 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger, InProcessTransport, loadMigrations, migrate, NatsTransport, type Transport } from '@emporium/kit';
-import { describeOnDatabases, IN_CI, natsUnavailable, postgres, TEST_NATS_URL, type DatabaseKind } from '@emporium/testing';
+import { createLogger, InProcessTransport, NatsTransport, type Transport } from '@emporium/kit';
+import { describeOnDatabases, migrateToEarlier, IN_CI, natsUnavailable, postgres, TEST_NATS_URL, type DatabaseKind } from '@emporium/testing';
 import { inventoryCommitted, inventoryReserved } from '@emporium/contracts/inventory';
 import { passesLuhn } from '@emporium/contracts/payments';
 import { shipmentScheduled } from '@emporium/contracts/shipping';
@@ -74,10 +74,7 @@ describeOnDatabases('orders: the upgrade forgets the card numbers stored before'
     const { db, close } = await kind.open('orders');
     try {
       // 1. The schema as the previous version left it, and what it stored.
-      const kit = await loadMigrations(dir('../../../packages/kit/src/messaging/migrations/'));
-      const own = await loadMigrations(dir('../src/db/migrations/'));
-      await migrate(db, kit.filter((m) => m.version < 3), 'kit_migrations');
-      await migrate(db, own.filter((m) => m.version < 2));
+      const upgrade = await migrateToEarlier(db, dir('../src/db/migrations/'), { kitBefore: 3, ownBefore: 2 });
       const card = freshCard();
       const [running, done] = [randomUUID(), randomUUID()];
       const envelope = (type: string, orderId: string, data: object) => JSON.stringify({ specversion: '1.0', id: randomUUID(), type, subject: orderId, dataschema: `urn:emporium:events:${type}:v1`, data });
@@ -98,8 +95,7 @@ describeOnDatabases('orders: the upgrade forgets the card numbers stored before'
       expect(await tablesContaining(db, card)).toEqual(['outbox', 'sagas']);
 
       // 2. The upgrade.
-      await migrate(db, kit, 'kit_migrations');
-      await migrate(db, own);
+      await upgrade();
 
       // 3. The numbers are gone; the sagas name the card by its last four digits and have no token.
       expect(await tablesContaining(db, card)).toEqual([]);

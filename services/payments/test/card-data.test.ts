@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { loadMigrations, migrate } from '@emporium/kit';
-import { describeOnDatabases } from '@emporium/testing';
+import { describeOnDatabases, migrateToEarlier } from '@emporium/testing';
 import { TEST_CARDS } from './helpers.ts';
 
 describeOnDatabases('payments: the upgrade forgets the card numbers stored before', (kind) => {
@@ -12,10 +11,7 @@ describeOnDatabases('payments: the upgrade forgets the card numbers stored befor
     const { db, close } = await kind.open('payments');
     try {
       // 1. The schema as the previous version left it, and what it stored.
-      const kit = await loadMigrations(dir('../../../packages/kit/src/messaging/migrations/'));
-      const own = await loadMigrations(dir('../src/db/migrations/'));
-      await migrate(db, kit.filter((m) => m.version < 3), 'kit_migrations');
-      await migrate(db, own.filter((m) => m.version < 3));
+      const upgrade = await migrateToEarlier(db, dir('../src/db/migrations/'), { kitBefore: 3, ownBefore: 3 });
       const card = TEST_CARDS.approved;
       const { rows } = await db.query<{ id: string }>(
         "INSERT INTO payments (order_id, user_id, amount, currency, status, card_last4) VALUES ($1, $2, 100, 'USD', 'pending', '4242') RETURNING id",
@@ -28,8 +24,7 @@ describeOnDatabases('payments: the upgrade forgets the card numbers stored befor
       await letter(`{"data": {"cardNumber": "${card}", "amount": `);
 
       // 2. The upgrade.
-      await migrate(db, kit, 'kit_migrations');
-      await migrate(db, own);
+      await upgrade();
 
       // 3. No number is left; the open authorization has no card on file.
       const { rows: stored } = await db.query<{ row: string }>('SELECT t::text AS row FROM payment_tasks t UNION ALL SELECT d::text FROM dead_letters d');
