@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,13 +30,22 @@ describeCheckout('embedded', async () => {
 });
 
 describe('embedded mode data directory', () => {
-  it('keeps the data across a restart and does not seed twice', async () => {
+  it('keeps the data across a restart and does not seed twice, and keeps the services on loopback whatever HOST says', async () => {
     const first = await startEmbedded(source);
     const count = async (url: string) => ((await (await fetch(`${url}/api/v1/products?limit=1`)).json()) as { pagination: { total: number } }).pagination.total;
     const before = await count(first.gatewayUrl);
     await first.stop();
-    const second = await startEmbedded(source);
+    // The second start exposes the gateway on every interface: the services stay on loopback.
+    const second = await startEmbedded({ ...source, HOST: '0.0.0.0' });
     try {
+      // 127.0.0.2 reaches a listener bound to every interface, never one bound to 127.0.0.1 alone.
+      const answersOn127002 = (url: string) =>
+        new Promise<boolean>((resolve) => {
+          const socket = connect(Number(new URL(url).port), '127.0.0.2', () => (socket.destroy(), resolve(true)));
+          socket.on('error', () => resolve(false));
+        });
+      expect(await answersOn127002(second.gatewayUrl)).toBe(true);
+      for (const [name, url] of Object.entries(second.urls)) if (name !== 'gateway') expect(await answersOn127002(url), name).toBe(false);
       expect(await count(second.gatewayUrl)).toBe(before);
       expect((await seedDemo(second.gatewayUrl, () => {})).seeded).toBe(false);
     } finally {
