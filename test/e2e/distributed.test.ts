@@ -48,6 +48,7 @@ const platform = () =>
         RATE_LIMIT_PER_IP: '1000000',
         RATE_LIMIT_PER_USER: '1000000',
         REGISTER_MAX_PER_IP: '1000000',
+        PASSWORD_SCRYPT_LOG2N: '10',
         PATH: '/usr/bin:/bin',
       },
       () => {},

@@ -11,7 +11,7 @@ import { describeCheckout } from './checkout.ts';
 import { describeJourney } from './journey.ts';
 
 const dataDir = await mkdtemp(join(tmpdir(), 'emporium-e2e-'));
-const source = { DATA_DIR: dataDir, PORT: '0', SERVICE_PORT_BASE: '0', LOG_LEVEL: 'silent' };
+const source = { DATA_DIR: dataDir, PORT: '0', SERVICE_PORT_BASE: '0', LOG_LEVEL: 'silent', PASSWORD_SCRYPT_LOG2N: '10' };
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
 describeJourney('embedded', async () => {

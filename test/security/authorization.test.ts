@@ -177,6 +177,7 @@ const source = {
   RATE_LIMIT_PER_IP: '1000000',
   RATE_LIMIT_PER_USER: '1000000',
   REGISTER_MAX_PER_IP: '1000000',
+  PASSWORD_SCRYPT_LOG2N: '10',
   // The held checkout: the provider never answers its card, and neither the payment worker nor
   // the saga gives up while the file runs, so its saga stays RUNNING.
   SAGA_STEP_TIMEOUT_MS: '3600000',

@@ -31,6 +31,8 @@ export const identitySettings = {
   LOGIN_MAX_FAILURES_PER_IP: setting.int({ min: 1, max: 100_000 }).with(30),
   LOGIN_FAILURE_WINDOW_SECONDS: setting.int({ min: 1, max: 86_400 }).with(900),
   LOGIN_KNOWN_ADDRESS_DAYS: setting.int({ min: 1, max: 3_650 }).with(30),
+  /** log2 of scrypt's N for new password hashes; below 15 only for tests (production refuses it). */
+  PASSWORD_SCRYPT_LOG2N: setting.int({ min: 10, max: 20 }).with(15),
   REGISTER_MAX_PER_IP: setting.int({ min: 1, max: 1_000_000 }).with(10),
   REGISTER_WINDOW_SECONDS: setting.int({ min: 1, max: 86_400 }).with(600),
 } satisfies SettingsSpec;

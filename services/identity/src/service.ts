@@ -7,7 +7,7 @@ import { keepSigningKey } from './db/signing-keys.repository.ts';
 import { purgeExpiredCounters } from './db/throttle.repository.ts';
 import { disableUser, findCredentials, insertUser, updatePasswordHash } from './db/users.repository.ts';
 import { DEV_ACCOUNTS } from './domain/dev-accounts.ts';
-import { hashPassword, verifyPassword } from './domain/passwords.ts';
+import { hashPassword, PRODUCTION_LOG2_N, scryptParams, verifyPassword, type ScryptParams } from './domain/passwords.ts';
 import { generateSigningJwk, loadSigningKey } from './domain/signing-key.ts';
 import type { SignInPolicy } from './domain/throttle.ts';
 import { authRoutes } from './routes/auth.routes.ts';
@@ -21,12 +21,12 @@ const PURGE_EVERY_MS = 10 * 60_000;
  * production start on data first used in development. The ADMIN_EMAIL account takes
  * ADMIN_PASSWORD, as it would have on fresh data; any other is disabled. Both keep the site up.
  */
-async function retireDevAccounts(db: Database, admin: { email: string; password: string }, log: Logger): Promise<void> {
+async function retireDevAccounts(db: Database, admin: { email: string; password: string }, params: ScryptParams, log: Logger): Promise<void> {
   for (const dev of Object.values(DEV_ACCOUNTS)) {
     const found = await findCredentials(db, dev.email);
     if (!found || found.disabled || !(await verifyPassword(dev.password, found.passwordHash))) continue;
     if (dev.email === admin.email) {
-      await updatePasswordHash(db, found.user.id, await hashPassword(admin.password));
+      await updatePasswordHash(db, found.user.id, await hashPassword(admin.password, params));
       log.warn({ email: dev.email }, `the development account ${dev.email} still had its development password: it now signs in with ADMIN_PASSWORD only`);
     } else {
       await disableUser(db, found.user.id);
@@ -57,12 +57,16 @@ export default defineService({
     // The kit's own routes (dead letters, outbox) verify with it too: identity need not know its own URL.
     ctx.verifier = verifier;
 
-    if (settings.NODE_ENV === 'production') await retireDevAccounts(db, { email: settings.ADMIN_EMAIL, password: settings.ADMIN_PASSWORD }, log);
+    if (settings.NODE_ENV === 'production' && settings.PASSWORD_SCRYPT_LOG2N < PRODUCTION_LOG2_N) {
+      throw new Error(`PASSWORD_SCRYPT_LOG2N below ${PRODUCTION_LOG2_N} is for tests only; production refuses it`);
+    }
+    const passwordParams = scryptParams(settings.PASSWORD_SCRYPT_LOG2N);
+    if (settings.NODE_ENV === 'production') await retireDevAccounts(db, { email: settings.ADMIN_EMAIL, password: settings.ADMIN_PASSWORD }, passwordParams, log);
     // Replicas may race here; the unique email makes the losing insert a no-op.
     const existing = await findCredentials(db, settings.ADMIN_EMAIL);
     if (existing && !existing.user.roles.includes('admin')) log.warn({ email: settings.ADMIN_EMAIL }, 'ADMIN_EMAIL belongs to an account without the admin role; left as it is');
     if (!existing) {
-      const passwordHash = await hashPassword(settings.ADMIN_PASSWORD);
+      const passwordHash = await hashPassword(settings.ADMIN_PASSWORD, passwordParams);
       const admin = await insertUser(db, { email: settings.ADMIN_EMAIL, name: 'Administrator', passwordHash, roles: ['customer', 'admin'] });
       if (admin) log.info({ email: admin.email }, 'admin account created');
     }
@@ -80,7 +84,7 @@ export default defineService({
       await forgetOldAddresses(db, signIn.knownAddressDays);
     });
 
-    await app.register(authRoutes, { db, messaging, key, tokenTtlSeconds: settings.ACCESS_TOKEN_TTL_SECONDS, signIn, registration });
+    await app.register(authRoutes, { db, messaging, key, tokenTtlSeconds: settings.ACCESS_TOKEN_TTL_SECONDS, signIn, registration, passwordParams });
     await app.register(usersRoutes, { db, verifier });
     await app.register(jwksRoutes, { keys: [key] });
   },

@@ -4,9 +4,14 @@ import { buildService, type Database, type Logger, type SettingsSource } from '@
 import type { DatabaseKind, TestDatabase } from '@emporium/testing';
 import service from '../src/service.ts';
 
-/** Builds identity on `db` with silent logs (or `log`); `source` adds or overrides settings. */
+/**
+ * Builds identity on `db` with silent logs (or `log`); `source` adds or overrides settings.
+ * Outside production, password hashes cost 2^10 rather than 2^15: the tests sign in hundreds of
+ * times, and what they check does not depend on the cost (passwords.test.ts checks the real ones).
+ */
 export function startIdentity(db: Database, source: SettingsSource = {}, log?: Logger) {
-  return buildService(service, { source: { LOG_LEVEL: 'silent', ...source }, db, log });
+  const cheap = source.NODE_ENV === 'production' ? {} : { PASSWORD_SCRYPT_LOG2N: '10' };
+  return buildService(service, { source: { LOG_LEVEL: 'silent', ...cheap, ...source }, db, log });
 }
 
 /** A built identity service. */

@@ -71,10 +71,11 @@ describeOnDatabases('identity service', (kind) => {
     await expect(start).rejects.toThrow(/IDENTITY_SIGNING_KEY/);
   });
 
-  it('refuses the development admin password in production', async () => {
+  it('refuses the development admin password, and a test-only password cost, in production', async () => {
     const jwk = JSON.stringify(await generateSigningJwk());
     await expect(startIdentity(database.db, { NODE_ENV: 'production', IDENTITY_SIGNING_KEY: jwk })).rejects.toThrow(/ADMIN_PASSWORD/);
     await expect(startIdentity(database.db, { NODE_ENV: 'production', IDENTITY_SIGNING_KEY: jwk, ADMIN_PASSWORD: 'emporium-admin' })).rejects.toThrow(/ADMIN_PASSWORD/);
+    await expect(startIdentity(database.db, { NODE_ENV: 'production', IDENTITY_SIGNING_KEY: jwk, ADMIN_PASSWORD: 'a production secret', PASSWORD_SCRYPT_LOG2N: '10' })).rejects.toThrow(/PASSWORD_SCRYPT_LOG2N/);
   });
 
   it('starts in production with a configured key and publishes it', async () => {

@@ -7,8 +7,16 @@ export interface ScryptParams {
   p: number;
 }
 
-/** The parameters new hashes use (OWASP: N=2^15, r=8, p=3, about 32 MiB per hash). */
-export const CURRENT_PARAMS: ScryptParams = { N: 2 ** 15, r: 8, p: 3 };
+/** log2 of N in the parameters new hashes use in production. */
+export const PRODUCTION_LOG2_N = 15;
+
+/** The parameters for a cost of 2^`log2N` (OWASP at 15: N=2^15, r=8, p=3, about 32 MiB per hash). */
+export function scryptParams(log2N: number): ScryptParams {
+  return { N: 2 ** log2N, r: 8, p: 3 };
+}
+
+/** The parameters new hashes use. */
+export const CURRENT_PARAMS: ScryptParams = scryptParams(PRODUCTION_LOG2_N);
 
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
@@ -65,12 +73,16 @@ export function needsRehash(stored: string, params: ScryptParams = CURRENT_PARAM
   return !parsed || parsed.params.N !== params.N || parsed.params.r !== params.r || parsed.params.p !== params.p;
 }
 
-let dummy: Promise<string> | undefined;
-/** A hash of a random password: checking an unknown email against it costs what a real check costs. */
-export function dummyHash(): Promise<string> {
-  dummy ??= hashPassword(randomBytes(24).toString('base64')).catch((err: unknown) => {
-    dummy = undefined;
-    throw err;
-  });
+const dummies = new Map<number, Promise<string>>();
+/** A hash of a random password: checking an unknown email against it costs what a real check with `params` costs. */
+export function dummyHash(params: ScryptParams = CURRENT_PARAMS): Promise<string> {
+  let dummy = dummies.get(params.N);
+  if (!dummy) {
+    dummy = hashPassword(randomBytes(24).toString('base64'), params).catch((err: unknown) => {
+      dummies.delete(params.N);
+      throw err;
+    });
+    dummies.set(params.N, dummy);
+  }
   return dummy;
 }

@@ -4,7 +4,7 @@ import { LoginBody, LoginResponse, RegisterBody, RegisterResponse, userRegistere
 import { isKnownAddress, rememberAddress } from '../db/sign-in-addresses.repository.ts';
 import { clearAttempts, lockCounter, refundAttempt, saveCounter } from '../db/throttle.repository.ts';
 import { emailTaken, findCredentials, insertUser, updatePasswordHash } from '../db/users.repository.ts';
-import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../domain/passwords.ts';
+import { dummyHash, hashPassword, needsRehash, verifyPassword, type ScryptParams } from '../domain/passwords.ts';
 import type { SigningKey } from '../domain/signing-key.ts';
 import { charge, registrationCounter, signInCounters, type SignInPolicy, type ThrottleCounter, type WindowRule } from '../domain/throttle.ts';
 import { signAccessToken } from '../domain/tokens.ts';
@@ -18,6 +18,8 @@ export interface AuthRoutesOptions {
   tokenTtlSeconds: number;
   signIn: SignInPolicy;
   registration: WindowRule;
+  /** The scrypt parameters new hashes use (and the dummy hash an unknown email is checked against). */
+  passwordParams: ScryptParams;
 }
 
 /**
@@ -43,7 +45,7 @@ async function admit(db: Database, counters: readonly ThrottleCounter[]): Promis
 }
 
 /** POST /auth/register and POST /auth/login. */
-export async function authRoutes(app: ServiceApp, { db, messaging, key, tokenTtlSeconds, signIn, registration }: AuthRoutesOptions): Promise<void> {
+export async function authRoutes(app: ServiceApp, { db, messaging, key, tokenTtlSeconds, signIn, registration, passwordParams }: AuthRoutesOptions): Promise<void> {
   app.post('/auth/register', {
     schema: {
       tags: ['auth'],
@@ -58,7 +60,7 @@ export async function authRoutes(app: ServiceApp, { db, messaging, key, tokenTtl
     const taken = () => identityErrors.IDENTITY_EMAIL_TAKEN('An account with this email already exists. Sign in instead.');
     // A taken email is answered before the hash is computed; the insert below still settles a race.
     if (await emailTaken(db, email)) throw taken();
-    const passwordHash = await hashPassword(request.body.password);
+    const passwordHash = await hashPassword(request.body.password, passwordParams);
     // The account and user.registered commit together: no welcome without an account, and no account without one.
     const user = await db.transaction(async (tx) => {
       const created = await insertUser(tx, { email, name, passwordHash, roles: ['customer'] });
@@ -88,7 +90,7 @@ export async function authRoutes(app: ServiceApp, { db, messaging, key, tokenTtl
 
     const found = await findCredentials(db, email);
     // An unknown email is checked against a dummy hash, so the answer takes as long as for a wrong password.
-    const matches = await verifyPassword(request.body.password, found?.passwordHash ?? (await dummyHash()));
+    const matches = await verifyPassword(request.body.password, found?.passwordHash ?? (await dummyHash(passwordParams)));
     if (!found || !matches || found.disabled) throw identityErrors.IDENTITY_INVALID_CREDENTIALS('The email or password is wrong.');
 
     await db.transaction(async (tx) => {
@@ -98,7 +100,7 @@ export async function authRoutes(app: ServiceApp, { db, messaging, key, tokenTtl
       }
       await rememberAddress(tx, found.user.id, request.ip);
     });
-    if (needsRehash(found.passwordHash)) await updatePasswordHash(db, found.user.id, await hashPassword(request.body.password));
+    if (needsRehash(found.passwordHash, passwordParams)) await updatePasswordHash(db, found.user.id, await hashPassword(request.body.password, passwordParams));
 
     const accessToken = await signAccessToken(key, found.user, tokenTtlSeconds);
     return { accessToken, tokenType: 'Bearer' as const, expiresIn: tokenTtlSeconds, user: found.user };
