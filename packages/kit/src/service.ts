@@ -174,7 +174,17 @@ export function requestContext(request: FastifyRequest): Context {
  */
 function lazyChildLogger(parent: Logger, bindings: Record<string, unknown>, raw: RawWithTrace): Logger {
   let child: Logger | undefined;
-  const real = () => (child ??= parent.child({ ...bindings, traceId: raw[TRACE_ID] }));
+  let traced = false;
+  // Fastify may touch the logger before the onRequest hook has started the span: a child made
+  // then has no trace id yet, so it is made again once the id is known.
+  const real = () => {
+    const traceId = raw[TRACE_ID];
+    if (!child || (traceId && !traced)) {
+      child = parent.child({ ...bindings, ...(traceId ? { traceId } : {}) });
+      traced = traceId !== undefined;
+    }
+    return child;
+  };
   return new Proxy(parent, {
     get(_target, key) {
       const logger = real();

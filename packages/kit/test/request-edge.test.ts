@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import type { InjectOptions } from 'fastify';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
 import { buildService, createLogger, Type, type BuiltService, type ServiceDefinition } from '@emporium/kit';
@@ -151,6 +152,32 @@ describe('request edge', () => {
       const answer = await raw(url, 'GET /things/1 HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
       expect(answer).toMatch(/^HTTP\/1\.1 400 /);
       expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, code: 'MALFORMED_REQUEST' });
+    });
+  });
+
+  describe('log lines', () => {
+    it('carry the correlation id and the trace id of their request', async () => {
+      const lines: Array<Record<string, unknown>> = [];
+      const sink = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+      const logged = await buildService(
+        {
+          ...echo,
+          setup(app) {
+            app.get('/noisy', async (request) => {
+              request.log.info('handling');
+              return { ok: true };
+            });
+          },
+        },
+        { source: {}, log: pino({ level: 'info' }, sink), verifier: tokens.verifier },
+      );
+      try {
+        const res = await logged.app.inject({ method: 'GET', url: '/noisy', headers: { 'x-correlation-id': 'log-check-1' } });
+        const traceId = /^00-([0-9a-f]{32})-/.exec(String(res.headers.traceparent))![1];
+        expect(lines.filter((l) => l.msg === 'handling')).toEqual([expect.objectContaining({ correlationId: 'log-check-1', traceId })]);
+      } finally {
+        await logged.close();
+      }
     });
   });
 
