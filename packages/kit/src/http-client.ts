@@ -21,6 +21,8 @@ import { currentCorrelationId, injectTraceHeaders, SpanKind, SpanStatusCode, tra
 export interface UpstreamOptions {
   /** The upstream's name, used in metrics, errors and the console. */
   name: string;
+  /** What this client is for, when a service keeps several for one upstream (a metrics label). */
+  client?: string;
   /** One base URL per replica; requests are balanced across them. */
   urls: readonly string[];
   /** Time allowed until the response headers arrive. */
@@ -105,6 +107,7 @@ export class Upstream {
   private readonly breaker;
   private readonly halfOpenAfterMs: number;
   private readonly timeouts: { headersTimeout: number; bodyTimeout: number };
+  private readonly breakerEntry: ServiceMetrics['breakers'] extends Set<infer E> ? E : never;
 
   constructor(
     opts: UpstreamOptions,
@@ -137,6 +140,9 @@ export class Upstream {
       if ('error' in reason && reason.error instanceof UpstreamFailure) reason.error.response.body.dump().catch(() => {});
     });
     this.policy = wrap(limiter, this.breaker);
+    const breaker = this.breaker;
+    this.breakerEntry = { upstream: opts.name, client: opts.client ?? 'default', get state() { return stateName[breaker.state]; } };
+    metrics?.breakers.add(this.breakerEntry);
     this.safePolicy = wrap(limiter, retrying, this.breaker);
   }
 
@@ -232,6 +238,7 @@ export class Upstream {
   }
 
   close(): Promise<void> {
+    this.metrics?.breakers.delete(this.breakerEntry);
     return this.dispatcher.close();
   }
 }

@@ -133,8 +133,11 @@ describe('Upstream', () => {
       res.statusCode = 500;
       res.end();
     });
-    const catalog = upstream({ urls: [server.url], halfOpenAfterMs: 30_000 });
+    const metrics = createMetrics('orders');
+    const catalog = upstream({ urls: [server.url], halfOpenAfterMs: 30_000, client: 'checkout' }, undefined, metrics);
     expect(catalog.state).toBe('closed');
+    const breakerMetric = async (state: string) => new RegExp(`^http_client_breaker_state\\{upstream="catalog",client="checkout",state="${state}",service="orders"\\} 1$`, 'm').test(await metrics.registry.metrics());
+    expect(await breakerMetric('closed')).toBe(true);
 
     // 1. Failing calls are answered with the upstream's 500 until the breaker opens.
     let opened: AppError | undefined;
@@ -152,6 +155,8 @@ describe('Upstream', () => {
     expect(opened!.status).toBe(503);
     expect(opened!.headers['retry-after']).toBe('30');
     expect(catalog.state).toBe('open');
+    expect(await breakerMetric('open')).toBe(true);
+    expect(await breakerMetric('closed')).toBe(false);
 
     // 2. While open, calls fail fast and never reach the server.
     const seen = server.calls.length;

@@ -251,6 +251,21 @@ describe('a built service', () => {
     expect(res.body).toContain('process_cpu_user_seconds_total');
   });
 
+  it('exposes the outbox backlog and the open dead letters as metrics, read when scraped', async () => {
+    const scrape = async () => (await inject({ method: 'GET', url: '/metrics', headers: await tokens.auth({ roles: ['admin'] }) })).body;
+    const value = (text: string, name: string) => Number(new RegExp(`^${name}\\{service="widgets"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    const before = await scrape();
+    expect(value(before, 'messaging_outbox_unpublished')).toBe(0);
+    expect(value(before, 'messaging_outbox_oldest_unpublished_age_seconds')).toBe(0);
+    expect(value(before, 'messaging_dead_letters_open')).toBe(0);
+    await test.db.query(
+      `INSERT INTO dead_letters (id, event_id, purpose, type, subject, envelope, reason, error, attempts) VALUES ($1, 'e-1', 'count-widgets', 'widget.made', 's-1', '{}', 'failed', 'boom', 5)`,
+      [crypto.randomUUID()],
+    );
+    expect(value(await scrape(), 'messaging_dead_letters_open')).toBe(1);
+    await test.db.query('DELETE FROM dead_letters');
+  });
+
   it('describes its routes in /openapi.json, and not the health routes', async () => {
     const res = await inject({ method: 'GET', url: '/openapi.json' });
     expect(res.statusCode).toBe(200);

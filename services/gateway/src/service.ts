@@ -20,15 +20,15 @@ export default defineService({
   asyncContext: false,
   async setup(app, ctx) {
     const s = ctx.settings;
-    const upstreams = createUpstreams(ctx, { timeoutMs: s.UPSTREAM_TIMEOUT_MS, bodyTimeoutMs: s.UPSTREAM_BODY_TIMEOUT_MS });
+    const upstreams = createUpstreams(ctx, { client: 'proxy', timeoutMs: s.UPSTREAM_TIMEOUT_MS, bodyTimeoutMs: s.UPSTREAM_BODY_TIMEOUT_MS });
     // Event streams stay open for minutes: they get connections of their own, so they never
     // starve ordinary calls, and no body timeout, so an idle stream is not a failure.
-    const streams = createUpstreams(ctx, { timeoutMs: s.UPSTREAM_TIMEOUT_MS, bodyTimeoutMs: 0, connections: s.EVENT_STREAMS_MAX });
+    const streams = createUpstreams(ctx, { client: 'event-streams', timeoutMs: s.UPSTREAM_TIMEOUT_MS, bodyTimeoutMs: 0, connections: s.EVENT_STREAMS_MAX });
     // The dashboard's own clients: its short deadline and no retries, and breakers of their own,
     // so a part slower than the dashboard allows does not cut the proxy off from that service.
     const dashboard = createUpstreams(
       ctx,
-      { timeoutMs: s.DASHBOARD_TIMEOUT_MS, bodyTimeoutMs: s.DASHBOARD_TIMEOUT_MS, retries: 0 },
+      { client: 'dashboard', timeoutMs: s.DASHBOARD_TIMEOUT_MS, bodyTimeoutMs: s.DASHBOARD_TIMEOUT_MS, retries: 0 },
       ['identity', 'orders', 'recommendations'],
     );
     await registerEdge(app, ctx);

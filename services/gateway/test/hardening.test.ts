@@ -92,6 +92,10 @@ describe('gateway under attack', () => {
       const statuses = [];
       for (let i = 0; i < 5; i++) statuses.push((await limited.app.inject({ method: 'GET', url: '/%61pi/v1/recommendations?productId=p1', remoteAddress: '192.0.2.40' })).statusCode);
       expect(statuses).toEqual([200, 200, 200, 429, 429]);
+      // The refusals are counted for the dashboards, and the proxy's breaker shows closed.
+      const metrics = (await limited.app.inject({ method: 'GET', url: '/metrics', headers: await tokens.auth({ roles: ['admin'] }), remoteAddress: '192.0.2.41' })).body;
+      expect(metrics).toMatch(/^gateway_rate_limit_rejections_total\{kind="ip",service="gateway"\} 2$/m);
+      expect(metrics).toMatch(/^http_client_breaker_state\{upstream="recommendations",client="proxy",state="closed",service="gateway"\} 1$/m);
     } finally {
       await limited.close();
     }

@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { defineService } from '@emporium/kit';
+import { defineService, scrapedGauge } from '@emporium/kit';
 import { productCreated, productDeleted, productUpdated } from '@emporium/contracts/catalog';
 import { shipmentDelivered, shipmentDispatched } from '@emporium/contracts/shipping';
 import { ordersSettings } from './config.ts';
+import { countSagasByStatus } from './db/sagas.repository.ts';
 import { onProductChanged, onProductDeleted } from './events/on-product-changed.ts';
 import { onShipmentProgress } from './events/on-shipment-progress.ts';
 import { OrderHistoryProjection } from './read-models/order-history.ts';
@@ -28,6 +29,9 @@ export default defineService({
     }, ctx.log);
     saga.subscribe();
     ctx.background('saga-deadlines', settings.SAGA_TIMER_MS, () => saga.expire(db));
+    scrapedGauge(ctx.metrics, { name: 'orders_sagas', help: 'Checkout sagas by status (RUNNING, COMPENSATING, COMPLETED, COMPENSATED, FAILED)', labelNames: ['status'] }, async () =>
+      (await countSagasByStatus(db)).map(({ status, n }) => ({ labels: { status }, value: n })),
+    );
 
     messaging.subscribe(productCreated, 'price-new-products', onProductChanged);
     messaging.subscribe(productUpdated, 'reprice-products', onProductChanged);

@@ -123,6 +123,13 @@ describeOnDatabases('orders: the API', (kind) => {
     expect(refused.body.code).toBe('ORDERS_UNKNOWN_PRODUCT');
   });
 
+  it('counts its sagas by status in /metrics', async () => {
+    await o.place(randomUUID(), [{ productId: kettle, quantity: 1 }]);
+    const metrics = (await o.built.app.inject({ method: 'GET', url: '/metrics', headers: await o.auth(randomUUID(), ['admin']) })).body;
+    const running = /^orders_sagas\{status="RUNNING",service="orders"\} (\d+)$/m.exec(metrics);
+    expect(Number(running?.[1])).toBeGreaterThanOrEqual(1);
+  });
+
   it('refuses an order whose total is over the largest amount of money, which its events could not carry', async () => {
     const userId = randomUUID();
     const safe = await o.product('Safe', 10_000_000_000);

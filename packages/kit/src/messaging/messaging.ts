@@ -140,6 +140,12 @@ export class Messaging {
     return { unpublished: Number(rows[0]?.n ?? 0), oldestCreatedAt: oldest === null ? null : new Date(oldest).toISOString() };
   }
 
+  /** How many dead letters have not been replayed. */
+  async openDeadLetters(): Promise<number> {
+    const { rows } = await this.db.query<{ n: string | number }>('SELECT count(*) AS n FROM dead_letters WHERE replayed_at IS NULL');
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Dead letters, newest first; by default only those not yet replayed. */
   async deadLetters(opts: { includeReplayed?: boolean; limit?: number } = {}): Promise<DeadLetter[]> {
     const { rows } = await this.db.query<DeadLetter>(

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { errors, type ServiceContext } from '@emporium/kit';
+import { errors, serviceCounter, type ServiceContext } from '@emporium/kit';
 import type { gatewaySettings } from '../config.ts';
 
 /** Per-IP and per-user request budgets, counted in memory or, with REDIS_URL, in Redis. */
@@ -26,12 +26,14 @@ export function createRateLimits(ctx: ServiceContext<typeof gatewaySettings>): R
     ctx.onClose(async () => void (await client.quit().catch(() => {})));
   }
   const limiters = { ip: make('ip', s.RATE_LIMIT_PER_IP), user: make('user', s.RATE_LIMIT_PER_USER) };
+  const rejected = serviceCounter(ctx.metrics, { name: 'gateway_rate_limit_rejections_total', help: 'Requests refused with 429, by the budget spent (ip or user)', labelNames: ['kind'] });
   return {
     async consume(kind, key) {
       try {
         await limiters[kind].consume(key);
       } catch (res) {
         if (!(res instanceof RateLimiterRes)) throw res;
+        rejected.inc({ kind });
         const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
         throw errors.RATE_LIMITED(`Too many requests from this ${kind === 'ip' ? 'address' : 'account'}; try again in ${seconds} s.`, {
           headers: { 'retry-after': String(seconds) },

@@ -159,3 +159,9 @@ async function timelinesOf(q: Queryable, ids: string[]): Promise<Map<string, Sag
   }
   return out;
 }
+
+/** How many sagas are in each status, for the metrics. */
+export async function countSagasByStatus(q: Queryable): Promise<Array<{ status: SagaStatus; n: number }>> {
+  const { rows } = await q.query<{ status: SagaStatus; n: string | number }>('SELECT status, count(*) AS n FROM sagas GROUP BY status');
+  return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
+}
