@@ -11,7 +11,7 @@ import { ADDRESS, CALLERS, CARDS, send, type Answer, type Caller, type Request, 
 /**
  * The authorization matrix: every operation the platform serves to the public, asked by an
  * anonymous caller, another customer, the owner of the resource and an admin, each with the
- * status the product promises (shared/docs/product.md's API table and the services' READMEs).
+ * status the product promises (the API in the README and the services' READMEs).
  * The rows are checked against the route table gathered from the running platform, so an
  * operation cannot be added, or removed, without its row.
  */
