@@ -43,6 +43,15 @@ export function scrapedGauge<L extends string>(
   });
 }
 
+/**
+ * Wraps a read so that calls made while one is in flight share it: the gauges of one scrape
+ * (collected together) then cost one query, and the next scrape reads afresh.
+ */
+export function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => (pending ??= read().finally(() => (pending = undefined)));
+}
+
 /** A counter of the service's own (rejections, outcomes), on its registry. */
 export function serviceCounter<L extends string>(metrics: ServiceMetrics, opts: { name: string; help: string; labelNames?: readonly L[] }): Counter<L> {
   return new Counter<L>({ name: opts.name, help: opts.help, labelNames: opts.labelNames ?? [], registers: [metrics.registry] });

@@ -13,7 +13,7 @@ import type { Database } from './db/types.ts';
 import { AppError, errors, problem, type Problem } from './errors.ts';
 import { Upstream, type UpstreamOptions } from './http-client.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createMetrics, scrapedGauge, type ServiceMetrics } from './metrics.ts';
+import { createMetrics, scrapedGauge, sharedRead, type ServiceMetrics } from './metrics.ts';
 import {
   context,
   createTracing,
@@ -241,9 +241,10 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   }
   if (messaging) {
     // What /ops/outbox and /ops/dead-letters show, as metrics for dashboards and alerts.
-    scrapedGauge(metrics, { name: 'messaging_outbox_unpublished', help: 'Events committed to the outbox and not yet published' }, async () => [{ value: (await messaging.outboxBacklog()).unpublished }]);
+    const backlog = sharedRead(() => messaging.outboxBacklog());
+    scrapedGauge(metrics, { name: 'messaging_outbox_unpublished', help: 'Events committed to the outbox and not yet published' }, async () => [{ value: (await backlog()).unpublished }]);
     scrapedGauge(metrics, { name: 'messaging_outbox_oldest_unpublished_age_seconds', help: 'Age of the oldest unpublished outbox event; 0 when none waits' }, async () => {
-      const oldest = (await messaging.outboxBacklog()).oldestCreatedAt;
+      const oldest = (await backlog()).oldestCreatedAt;
       return [{ value: oldest ? Math.max(0, (Date.now() - Date.parse(oldest)) / 1000) : 0 }];
     });
     scrapedGauge(metrics, { name: 'messaging_dead_letters_open', help: 'Dead letters not yet replayed' }, async () => [{ value: await messaging.openDeadLetters() }]);
