@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { DataDirLockedError, loadMigrations, lockDataDir, migrate, PGliteHost, sqlState, UNIQUE_VIOLATION, type Database } from '@emporium/kit';
 import { describeOnDatabases, type TestDatabase } from '@emporium/testing';
 
@@ -187,6 +187,33 @@ describeOnDatabases('database', (kind) => {
   it('answers ping while open', async () => {
     await expect(db.ping()).resolves.toBeUndefined();
   });
+
+  it('gives a lock to one holder at a time, and to the next once it is released', async () => {
+    const first = await db.holdLock('kit_db.test-lock');
+    expect(first?.held).toBe(true);
+    expect(await db.holdLock('kit_db.test-lock')).toBeUndefined();
+    const other = await db.holdLock('kit_db.other-lock');
+    expect(other?.held).toBe(true);
+    await first!.release();
+    expect(first!.held).toBe(false);
+    const second = await db.holdLock('kit_db.test-lock');
+    expect(second?.held).toBe(true);
+    await second!.release();
+    await other!.release();
+  });
+
+  if (kind.name === 'postgres') {
+    it('frees a lock as soon as its holder connection dies, as it does when the process crashes', async () => {
+      const first = await db.holdLock('kit_db.crash-lock');
+      expect(first?.held).toBe(true);
+      // The server ends the holder's session, as it does when the holding process is killed.
+      await db.query("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = hashtext('kit_db.crash-lock')::oid AND pid <> pg_backend_pid()");
+      await vi.waitFor(() => expect(first!.held).toBe(false), { timeout: 5_000, interval: 20 });
+      const next = await db.holdLock('kit_db.crash-lock');
+      expect(next?.held).toBe(true);
+      await next!.release();
+    });
+  }
 });
 
 describe('PGliteHost', () => {

@@ -49,3 +49,11 @@ export async function migrate(db: Database, migrations: readonly Migration[], ta
     return applied;
   });
 }
+
+/** The versions of `migrations` not yet recorded in `table` (all of them on a database never migrated). */
+export async function pendingMigrations(db: Database, migrations: readonly Migration[], table = 'schema_migrations'): Promise<number[]> {
+  const found = await db.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [`${quoteIdent(db.schema)}.${quoteIdent(table)}`]);
+  if (!found.rows[0]?.present) return migrations.map((m) => m.version);
+  const done = new Set((await db.query<{ version: number }>(`SELECT version FROM ${quoteIdent(table)}`)).rows.map((r) => r.version));
+  return migrations.filter((m) => !done.has(m.version)).map((m) => m.version);
+}

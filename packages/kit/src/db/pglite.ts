@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
 import { lockDataDir } from './lock.ts';
 import { Mutex } from './mutex.ts';
-import { commitHooks, quoteIdent, type Database, type Queryable, type QueryResult, type Transaction } from './types.ts';
+import { commitHooks, quoteIdent, type Database, type HeldLock, type Queryable, type QueryResult, type Transaction } from './types.ts';
 
 const INT8 = 20;
 const parsers = { [INT8]: (v: string) => Number(v) };
@@ -19,6 +19,8 @@ export class PGliteHost {
   private readonly inTransaction = new AsyncLocalStorage<true>();
   private currentSchema: string | undefined;
   private closed = false;
+  /** Locks taken through `holdLock`: the data directory has one process, so they live here. */
+  private readonly locks = new Set<string>();
 
   private constructor(
     readonly pg: PGlite,
@@ -85,8 +87,25 @@ export class PGliteHost {
         return result;
       },
       ping: () => this.mutex.run(async () => void (await this.pg.query('SELECT 1'))),
+      holdLock: async (key) => this.holdLock(key),
       // The host is shared; closing a service's view closes nothing. The host owner closes it.
       close: async () => {},
+    };
+  }
+
+  /** The data directory belongs to this process alone, so its locks are held in memory. */
+  private holdLock(key: string): HeldLock | undefined {
+    if (this.locks.has(key) || this.closed) return undefined;
+    this.locks.add(key);
+    let held = true;
+    return {
+      get held() {
+        return held;
+      },
+      release: async () => {
+        if (held) this.locks.delete(key);
+        held = false;
+      },
     };
   }
 

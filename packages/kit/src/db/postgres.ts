@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { commitHooks, quoteIdent, sqlState, type Database, type Transaction } from './types.ts';
+import { commitHooks, quoteIdent, sqlState, type Database, type HeldLock, type Transaction } from './types.ts';
 
 const INT8 = 20;
 const types = {
@@ -88,6 +88,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database> {
     },
     ping: async () => void (await pool.query('SELECT 1')),
     listen: (channel, onNotify) => listenOn(url.toString(), quoteIdent(channel), onNotify),
+    holdLock: (key) => holdSessionLock(url.toString(), key),
     close: () => pool.end(),
   };
 }
@@ -119,5 +120,41 @@ async function listenOn(connectionString: string, channel: string, onNotify: () 
     stopped = true;
     clearTimeout(retry);
     await client?.end().catch(() => {});
+  };
+}
+
+/**
+ * A session advisory lock on a connection outside the pool. PostgreSQL releases it when the
+ * connection ends, however the process ends; the holder learns of a lost connection through
+ * `held`.
+ */
+async function holdSessionLock(connectionString: string, key: string): Promise<HeldLock | undefined> {
+  const client = new pg.Client({ connectionString });
+  let held = false;
+  const lost = () => {
+    held = false;
+  };
+  client.on('error', lost);
+  client.on('end', lost);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
+    held = rows[0]?.locked === true;
+  } catch (err) {
+    await client.end().catch(() => {});
+    throw err;
+  }
+  if (!held) {
+    await client.end().catch(() => {});
+    return undefined;
+  }
+  return {
+    get held() {
+      return held;
+    },
+    release: async () => {
+      held = false;
+      await client.end().catch(() => {});
+    },
   };
 }

@@ -34,7 +34,19 @@ export interface Database extends Queryable {
    * is called. Absent where every writer shares the process (PGlite).
    */
   listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Takes the lock `key` if it is free, on a connection of its own that keeps it: the lock lasts
+   * as long as that connection, so a process that crashes frees it at once. Undefined when
+   * another holder has it. (PGlite's data directory has one process: its locks live in memory.)
+   */
+  holdLock(key: string): Promise<HeldLock | undefined>;
   close(): Promise<void>;
+}
+
+/** A lock held by a connection; `held` turns false if that connection is lost. */
+export interface HeldLock {
+  readonly held: boolean;
+  release(): Promise<void>;
 }
 
 /** Postgres's error code for a unique violation, the one repositories most often translate. */

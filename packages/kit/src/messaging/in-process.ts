@@ -9,6 +9,8 @@ import { redeliveryDelay, type Transport, type TransportMessage, type TransportS
  */
 export class InProcessTransport implements Transport {
   readonly kind = 'in-process';
+  /** Not a broker: events go from the relay to the handlers in the same process (`<producer>.<type>` as their destination). */
+  readonly system = 'in-process';
   private readonly subscriptions = new Map<string, TransportSubscription>();
   private closed = false;
 

@@ -6,14 +6,18 @@ export type { DeadLetter };
 import { Background } from '../background.ts';
 import type { Database, Transaction } from '../db/types.ts';
 import { errors } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import { SpanKind, SpanStatusCode, context, currentCorrelationId, propagation, trace, type Tracer } from '../telemetry.ts';
+import { markTraceIds, type Logger } from '../logger.ts';
+import { MESSAGING, ROOT_CONTEXT, SpanKind, SpanStatusCode, context, currentCorrelationId, propagation, trace, withCorrelationId, type Context, type Tracer } from '../telemetry.ts';
 import { Relay, type RelayOptions } from './relay.ts';
 import { DEFAULT_RETENTION_MS, pruneMessaging, type Pruned } from './retention.ts';
-import type { Outcome, Transport, TransportMessage } from './transport.ts';
+import { messagingTarget, type Outcome, type Transport, type TransportMessage } from './transport.ts';
 
-/** Handles one event inside the transaction that also records it in the inbox. */
-export type EventHandler<E extends EventDefinition> = (event: CloudEvent<EventData<E>>, tx: Transaction) => Promise<void>;
+/**
+ * Handles one event inside the transaction that also records it in the inbox. `log` carries the
+ * event's trace id and correlation id (and its id, type and the subscription's purpose); lines
+ * written through the service's own logger during the handling carry the two ids as well.
+ */
+export type EventHandler<E extends EventDefinition> = (event: CloudEvent<EventData<E>>, tx: Transaction, log: Logger) => Promise<void>;
 
 /** How a service's messaging behaves: the relay's pace, and how long what it handled is kept. */
 export interface MessagingOptions extends RelayOptions {
@@ -169,51 +173,92 @@ export class Messaging {
     const sub = this.subscriptions.get(letter.purpose);
     if (!sub) throw errors.CONFLICT(`No subscription named ${letter.purpose} exists any more.`);
     const event = this.parse(sub, letter.envelope);
-    const failure = typeof event === 'string' ? event : await this.handle(sub, event, (tx) => tx.query('UPDATE dead_letters SET replayed_at = now() WHERE id = $1', [id])).then(() => undefined, (err: Error) => err.message);
+    // A replay runs in the operator's request: its lines carry that request's ids.
+    const failure =
+      typeof event === 'string'
+        ? event
+        : await this.handle(sub, event, this.eventLog(sub, event.id, event.type, context.active()), (tx) => tx.query('UPDATE dead_letters SET replayed_at = now() WHERE id = $1', [id])).then(
+            () => undefined,
+            (err: Error) => err.message,
+          );
     if (failure === undefined) return { handled: true };
     await this.db.query('UPDATE dead_letters SET error = $2, attempts = attempts + 1 WHERE id = $1', [id, failure]);
     return { handled: false, error: failure };
   }
 
-  /** One delivery: invalid messages are dead-lettered at once; failures are retried, then dead-lettered. */
+  /**
+   * One delivery: invalid messages are dead-lettered at once; failures are retried, then
+   * dead-lettered. It is a consumer span, a child of the relay's publish, and runs in a context
+   * that carries the event's correlation id (so events the handler publishes keep it).
+   */
   private async consume(sub: Subscription, message: TransportMessage, attempt: number): Promise<Outcome> {
     const event = this.parse(sub, message.body);
-    try {
-      if (typeof event === 'string') {
-        await this.deadLetter(sub, message, 'invalid', event, attempt);
-        return 'done';
-      }
-      const parent = propagation.extract(context.active(), { traceparent: message.traceparent ?? event.traceparent ?? '' });
-      const span = this.tracer.startSpan(`handle ${sub.definition.type} (${sub.purpose})`, { kind: SpanKind.CONSUMER, attributes: { 'messaging.message.id': event.id, 'emporium.attempt': attempt } }, parent);
+    const valid = typeof event === 'string' ? undefined : event;
+    const parent = propagation.extract(ROOT_CONTEXT, { traceparent: message.traceparent ?? valid?.traceparent ?? '' });
+    // The request's correlation id travels in the envelope; an event published outside any
+    // request is correlated by its own id.
+    const correlationId = valid?.correlationid ?? valid?.id ?? message.id;
+    const { system, destination } = messagingTarget(this.transport, message.producer, message.type);
+    const span = this.tracer.startSpan(`process ${destination}`, {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        [MESSAGING.SYSTEM]: system,
+        [MESSAGING.OPERATION_TYPE]: 'process',
+        [MESSAGING.OPERATION_NAME]: 'process',
+        [MESSAGING.DESTINATION_NAME]: destination,
+        [MESSAGING.MESSAGE_ID]: message.id,
+        // The subscription, named as its JetStream durable consumer is.
+        [MESSAGING.CONSUMER_GROUP_NAME]: `${this.service}-${sub.purpose}`,
+        [MESSAGING.CONVERSATION_ID]: correlationId,
+        [MESSAGING.CLOUDEVENTS_TYPE]: message.type,
+        [MESSAGING.CLOUDEVENTS_SUBJECT]: message.subject,
+        'emporium.attempt': attempt,
+      },
+    }, parent);
+    const ctx = withCorrelationId(trace.setSpan(parent, span), correlationId);
+    const log = this.eventLog(sub, message.id, message.type, ctx);
+    return context.with(ctx, async (): Promise<Outcome> => {
       try {
-        await context.with(trace.setSpan(parent, span), () => this.handle(sub, event));
+        if (!valid) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: `invalid: ${event as string}` });
+          await this.deadLetter(sub, message, 'invalid', event as string, attempt, log);
+          return 'done';
+        }
+        await this.handle(sub, valid, log);
+        return 'done';
       } catch (err) {
+        span.recordException(err as Error);
         span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-        throw err;
+        if (attempt < sub.maxDeliveries) {
+          log.warn({ err: (err as Error).message, attempt }, 'event handler failed; it will be retried');
+          return 'retry';
+        }
+        try {
+          await this.deadLetter(sub, message, 'failed', (err as Error).message, attempt, log);
+          return 'done';
+        } catch (deadLetterErr) {
+          log.error({ err: (deadLetterErr as Error).message }, 'could not store a dead letter; the message will be redelivered');
+          return 'retry';
+        }
       } finally {
         span.end();
       }
-      return 'done';
-    } catch (err) {
-      if (attempt < sub.maxDeliveries) {
-        this.log.warn({ err: (err as Error).message, type: message.type, purpose: sub.purpose, attempt }, 'event handler failed; it will be retried');
-        return 'retry';
-      }
-      try {
-        await this.deadLetter(sub, message, 'failed', (err as Error).message, attempt);
-        return 'done';
-      } catch (deadLetterErr) {
-        this.log.error({ err: (deadLetterErr as Error).message }, 'could not store a dead letter; the message will be redelivered');
-        return 'retry';
-      }
-    }
+    });
+  }
+
+  /** The logger of one event's handling: its trace id and correlation id (from `ctx`), the event and the subscription. */
+  private eventLog(sub: Subscription, eventId: string, type: string, ctx: Context): Logger {
+    const traceId = trace.getSpan(ctx)?.spanContext().traceId;
+    const correlationId = currentCorrelationId(ctx) ?? eventId;
+    const child = this.log.child({ ...(traceId ? { traceId } : {}), correlationId, eventId, type, purpose: sub.purpose });
+    return traceId ? markTraceIds(child) : child;
   }
 
   /** Runs the handler and records the event in the inbox, in one transaction; a repeat does nothing. */
-  private async handle(sub: Subscription, event: CloudEvent, also?: (tx: Transaction) => Promise<unknown>): Promise<void> {
+  private async handle(sub: Subscription, event: CloudEvent, log: Logger, also?: (tx: Transaction) => Promise<unknown>): Promise<void> {
     await this.db.transaction(async (tx) => {
       const { rowCount } = await tx.query('INSERT INTO inbox (event_id, purpose) VALUES ($1, $2) ON CONFLICT DO NOTHING', [event.id, sub.purpose]);
-      if (rowCount === 1) await sub.handler(event as CloudEvent<EventData<EventDefinition>>, tx);
+      if (rowCount === 1) await sub.handler(event as CloudEvent<EventData<EventDefinition>>, tx, log);
       if (also) await also(tx);
     });
   }
@@ -230,7 +275,7 @@ export class Messaging {
     return problems.length ? problems.join('; ') : (envelope as CloudEvent);
   }
 
-  private async deadLetter(sub: Subscription, message: TransportMessage, reason: 'failed' | 'invalid', error: string, attempts: number): Promise<void> {
+  private async deadLetter(sub: Subscription, message: TransportMessage, reason: 'failed' | 'invalid', error: string, attempts: number, log: Logger): Promise<void> {
     await this.db.query(
       `INSERT INTO dead_letters (id, event_id, purpose, type, subject, envelope, reason, error, attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (event_id, purpose) DO UPDATE
@@ -238,6 +283,6 @@ export class Messaging {
            attempts = dead_letters.attempts + EXCLUDED.attempts, replayed_at = NULL`,
       [randomUUID(), message.id, sub.purpose, message.type, message.subject, message.body, reason, error.slice(0, 2000), attempts],
     );
-    this.log.error({ type: message.type, purpose: sub.purpose, reason, error, attempts }, 'event dead-lettered');
+    log.error({ reason, error, attempts }, 'event dead-lettered');
   }
 }

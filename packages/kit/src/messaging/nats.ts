@@ -34,6 +34,7 @@ const STREAM_NOT_FOUND = 10059;
  */
 export class NatsTransport implements Transport {
   readonly kind = 'nats-jetstream';
+  readonly system = 'nats';
   private readonly consumers: ConsumerMessages[] = [];
   private readonly loops: Promise<void>[] = [];
   private readonly ensured = new Map<string, Promise<void>>();
@@ -70,6 +71,10 @@ export class NatsTransport implements Transport {
   /** The subject an event travels on. */
   subjectOf(producer: string, type: string): string {
     return `${this.namespace}.${producer}.${type}`;
+  }
+
+  destinationOf(producer: string, type: string): string {
+    return this.subjectOf(producer, type);
   }
 
   /**

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import type { Database } from '../db/types.ts';
+import type { Database, HeldLock } from '../db/types.ts';
 import type { Logger } from '../logger.ts';
-import { SpanKind, context, propagation, trace, type Tracer } from '../telemetry.ts';
-import type { Transport, TransportMessage } from './transport.ts';
+import { MESSAGING, ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Span, type Tracer } from '../telemetry.ts';
+import { messagingTarget, type Transport, type TransportMessage } from './transport.ts';
 
 /** How the relay paces itself. */
 export interface RelayOptions {
@@ -10,8 +9,8 @@ export interface RelayOptions {
   batchSize?: number;
   /** The fallback poll, for rows no wake-up announced (a lost LISTEN connection, a crash). */
   pollMs?: number;
-  /** How long the lease lasts without renewal; another replica takes over after it. */
-  leaseMs?: number;
+  /** How often a replica without the relay lock asks for it again when it is woken. */
+  lockRetryMs?: number;
 }
 
 interface OutboxRow {
@@ -21,27 +20,32 @@ interface OutboxRow {
   subject: string;
   body: string;
   traceparent: string | null;
+  correlationid: string | null;
 }
 
 /**
  * Publishes a service's outbox. It is woken right after a commit that wrote an event, so the
  * happy path has no polling delay; a slow poll covers the rest. Only the holder of the
- * service's lease publishes, so rows go out once at a time and in commit order (per subject,
+ * service's relay lock publishes, so rows go out once at a time and in commit order (per subject,
  * as long as a transaction writes its event after locking the aggregate). A crash between
  * publishing and marking repeats a batch: the broker's dedup window and the inboxes absorb it.
+ *
+ * "Only the holder" is a PostgreSQL session lock on a connection of the relay's own: when the
+ * holding process dies, the server drops its connection and the lock with it, and a restarted
+ * or standby replica takes over at its next wake-up, not after a lease runs out.
  */
 export class Relay {
-  private readonly holder = randomUUID();
   private readonly batchSize: number;
   private readonly pollMs: number;
-  private readonly leaseMs: number;
+  private readonly lockRetryMs: number;
   private running = false;
   private woken = false;
   private signal: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
-  /** Until when (by this process's clock) the lease is certainly still ours. */
-  private leaseSafeUntil = 0;
+  private lock: HeldLock | undefined;
+  /** When this replica may next ask for the lock (by this process's clock). */
+  private nextLockTry = 0;
 
   constructor(
     private readonly db: Database,
@@ -53,7 +57,7 @@ export class Relay {
   ) {
     this.batchSize = opts.batchSize ?? 200;
     this.pollMs = opts.pollMs ?? 5_000;
-    this.leaseMs = opts.leaseMs ?? 15_000;
+    this.lockRetryMs = opts.lockRetryMs ?? 1_000;
   }
 
   /** Starts the loop and, where the database can, listens for commits made by other replicas. */
@@ -80,7 +84,7 @@ export class Relay {
     }
   }
 
-  /** Stops the loop after one last drain, and gives up the lease so another replica takes over at once. */
+  /** Stops the loop after one last drain, and gives up the lock so another replica takes over at once. */
   async stop(): Promise<void> {
     if (!this.loop) return;
     await this.unlisten?.();
@@ -89,8 +93,8 @@ export class Relay {
     await this.loop;
     this.loop = undefined;
     await this.drain().catch((err: Error) => this.log.warn({ err: err.message }, 'outbox relay: the last drain failed; the rows stay for the next start'));
-    await this.db.query('DELETE FROM outbox_relay_lease WHERE name = $1 AND holder = $2', ['relay', this.holder]).catch(() => {});
-    this.leaseSafeUntil = 0;
+    await this.lock?.release();
+    this.lock = undefined;
   }
 
   private async run(): Promise<void> {
@@ -115,40 +119,62 @@ export class Relay {
   }
 
   /**
-   * Takes or renews the lease. A renewal is a write, so it is made only once half the lease has
-   * passed: under load the relay runs many rounds a second.
+   * Whether this replica is the one that publishes. A replica without the lock asks again at most
+   * once per `lockRetryMs`: standbys are woken by every commit's NOTIFY.
    */
-  private async holdsLease(): Promise<boolean> {
-    if (performance.now() < this.leaseSafeUntil) return true;
-    const askedAt = performance.now();
-    const { rowCount } = await this.db.query(
-      `INSERT INTO outbox_relay_lease (name, holder, expires_at) VALUES ('relay', $1, now() + make_interval(secs => $2))
-       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
-       WHERE outbox_relay_lease.holder = EXCLUDED.holder OR outbox_relay_lease.expires_at < now()`,
-      [this.holder, this.leaseMs / 1000],
-    );
-    this.leaseSafeUntil = rowCount === 1 ? askedAt + this.leaseMs / 2 : 0;
-    return rowCount === 1;
+  private async holdsLock(): Promise<boolean> {
+    if (this.lock?.held) return true;
+    if (performance.now() < this.nextLockTry) return false;
+    this.nextLockTry = performance.now() + this.lockRetryMs;
+    await this.lock?.release();
+    this.lock = await this.db.holdLock(`emporium.relay.${this.db.schema}`);
+    return this.lock !== undefined;
   }
 
   private async publishBatch(): Promise<number> {
-    if (!(await this.holdsLease())) return 0;
+    if (!(await this.holdsLock())) return 0;
     const { rows } = await this.db.query<OutboxRow>(
-      `SELECT seq, id, type, subject, envelope::text AS body, envelope->>'traceparent' AS traceparent
+      `SELECT seq, id, type, subject, envelope::text AS body, envelope->>'traceparent' AS traceparent, envelope->>'correlationid' AS correlationid
        FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
       [this.batchSize],
     );
     if (rows.length === 0) return 0;
+    const spans: Span[] = [];
     const messages: TransportMessage[] = rows.map((row) => {
       // One span per event, a child of the request that wrote it, so the trace runs on through the broker.
-      const parent = row.traceparent ? propagation.extract(context.active(), { traceparent: row.traceparent }) : context.active();
-      const span = this.tracer.startSpan(`publish ${row.type}`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.destination.name': row.type, 'messaging.message.id': row.id } }, parent);
+      const parent = row.traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent: row.traceparent }) : ROOT_CONTEXT;
+      const { system, destination } = messagingTarget(this.transport, this.producer, row.type);
+      const span = this.tracer.startSpan(`publish ${destination}`, {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          [MESSAGING.SYSTEM]: system,
+          [MESSAGING.OPERATION_TYPE]: 'send',
+          [MESSAGING.OPERATION_NAME]: 'publish',
+          [MESSAGING.DESTINATION_NAME]: destination,
+          [MESSAGING.MESSAGE_ID]: row.id,
+          [MESSAGING.CLOUDEVENTS_TYPE]: row.type,
+          [MESSAGING.CLOUDEVENTS_SUBJECT]: row.subject,
+          ...(row.correlationid ? { [MESSAGING.CONVERSATION_ID]: row.correlationid } : {}),
+        },
+      }, parent);
+      spans.push(span);
       const headers: Record<string, string> = {};
       propagation.inject(trace.setSpan(parent, span), headers);
-      span.end();
       return { id: row.id, type: row.type, subject: row.subject, producer: this.producer, body: row.body, traceparent: headers.traceparent };
     });
-    await this.transport.publish(messages);
+    // The spans end once the transport has the messages (in process: once they are handled), so
+    // their duration is the publish's and a failure is theirs.
+    try {
+      await this.transport.publish(messages);
+    } catch (err) {
+      for (const span of spans) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      }
+      throw err;
+    } finally {
+      for (const span of spans) span.end();
+    }
     await this.db.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
     return rows.length;
   }

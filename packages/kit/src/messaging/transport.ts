@@ -34,6 +34,10 @@ export interface TransportSubscription {
  */
 export interface Transport {
   readonly kind: string;
+  /** `messaging.system` on messaging spans (`nats`, `in-process`); `kind` when absent. */
+  readonly system?: string;
+  /** Where a producer's events of `type` travel (`messaging.destination.name`): the broker's subject; `<producer>.<type>` when absent. */
+  destinationOf?(producer: string, type: string): string;
   /** Publishes in order; resolves once the messages are as durable as the transport makes them. */
   publish(messages: readonly TransportMessage[]): Promise<void>;
   subscribe(subscription: TransportSubscription): Promise<void>;
@@ -46,4 +50,9 @@ export interface Transport {
 export function redeliveryDelay(attempt: number): number {
   const ceiling = Math.min(5_000, 50 * 2 ** (attempt - 1));
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+/** The `messaging.system` and `messaging.destination.name` of a producer's events of `type` on `transport`. */
+export function messagingTarget(transport: Transport, producer: string, type: string): { system: string; destination: string } {
+  return { system: transport.system ?? transport.kind, destination: transport.destinationOf?.(producer, type) ?? `${producer}.${type}` };
 }
