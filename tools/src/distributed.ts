@@ -1,5 +1,5 @@
 import type { SettingsSource } from '@emporium/kit';
-import { ROOT, spawnTs, stopProcess, waitReady, type ServerProcess } from './processes.ts';
+import { spawnService, stopProcess, waitReady, type ServerProcess } from './processes.ts';
 import { BACKENDS, GATEWAY, GATEWAY_UPSTREAM_SETTING } from './services.ts';
 import { parseLauncherSettings, platformEnvironment, replicaCounts } from './settings.ts';
 
@@ -22,7 +22,7 @@ export interface DistributedPlatform {
 }
 
 function startReplica(service: string, index: number, port: number, env: Record<string, string | undefined>, onLine: (line: string) => void): Replica {
-  const server = spawnTs(`${service}#${index}`, `${ROOT}services/${service}/src/main.ts`, port, env, onLine);
+  const server = spawnService(`${service}#${index}`, service, port, env, onLine);
   return { ...server, service, index, port };
 }
 

@@ -14,9 +14,9 @@ export interface ServerProcess {
   recent?: string[];
 }
 
-/** Starts a TypeScript entry point as its own Node process, prefixing each output line with `name`. */
-export function spawnTs(name: string, entry: string, port: number, env: Record<string, string | undefined>, onLine: (line: string) => void): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `node <args>` as its own process on `port`, prefixing each output line with `name`. */
+export function spawnNode(name: string, args: readonly string[], port: number, env: Record<string, string | undefined>, onLine: (line: string) => void): ServerProcess {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   const recent: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
@@ -26,6 +26,24 @@ export function spawnTs(name: string, entry: string, port: number, env: Record<s
     });
   }
   return { name, url: `http://127.0.0.1:${port}`, child, recent };
+}
+
+/** Starts a TypeScript entry point through tsx. */
+export function spawnTs(name: string, entry: string, port: number, env: Record<string, string | undefined>, onLine: (line: string) => void): ServerProcess {
+  return spawnNode(name, ['--import', 'tsx', entry], port, env, onLine);
+}
+
+/** Defined as `true` by `npm run build` (tools/src/build.ts); through tsx it is not defined at all. */
+declare const __EMPORIUM_BUILT__: boolean | undefined;
+
+/** Whether this code runs from the build's output, not from the sources through tsx. */
+export const RUNS_BUILT = typeof __EMPORIUM_BUILT__ !== 'undefined' && __EMPORIUM_BUILT__;
+
+/** Starts a service's process: its built `dist/main.js` when the launcher is built, else its source through tsx. */
+export function spawnService(name: string, service: string, port: number, env: Record<string, string | undefined>, onLine: (line: string) => void): ServerProcess {
+  return RUNS_BUILT
+    ? spawnNode(name, [`${ROOT}services/${service}/dist/main.js`], port, env, onLine)
+    : spawnTs(name, `${ROOT}services/${service}/src/main.ts`, port, env, onLine);
 }
 
 /** Waits until `GET url+path` answers 2xx; fails early if the process exits. */

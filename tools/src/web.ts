@@ -1,6 +1,5 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { build } from 'esbuild';
 import { ROOT } from './processes.ts';
 
 const WEB = join(ROOT, 'web');
@@ -21,6 +20,8 @@ async function newest(path: string): Promise<number> {
  * their content hash (so the gateway may cache them for a year), and index.html pointing at them.
  */
 export async function buildWeb(): Promise<void> {
+  // Loaded here, not at the top: a built launcher serves a prebuilt web/dist and has no esbuild.
+  const { build } = await import('esbuild');
   await rm(DIST, { recursive: true, force: true });
   const result = await build({
     entryPoints: [join(WEB, 'src', 'main.tsx')],

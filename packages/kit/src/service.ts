@@ -8,15 +8,17 @@ import { requireOperator, TokenVerifier } from './auth.ts';
 import { commonSettings, parseSettings, processEnv, secret, setting, type CommonSettings, type Settings, type SettingsSource, type SettingsSpec } from './config.ts';
 import { PGliteHost } from './db/pglite.ts';
 import { openPostgres, serviceDatabaseName } from './db/postgres.ts';
-import { loadMigrations, migrate } from './db/migrate.ts';
+import { loadMigrations, migrate, pendingMigrations } from './db/migrate.ts';
 import type { Database } from './db/types.ts';
 import { AppError, errors, problem, type Problem } from './errors.ts';
 import { Upstream, type UpstreamOptions } from './http-client.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger, logFormat, markTraceIds, type Logger } from './logger.ts';
 import { createMetrics, scrapedGauge, sharedRead, type ServiceMetrics } from './metrics.ts';
 import {
   context,
   createTracing,
+  serviceVersion,
+  tracesExporter,
   extractTraceContext,
   SpanKind,
   SpanStatusCode,
@@ -33,6 +35,7 @@ import { answerClientError, answerExpectation, inAddressList, normalizePath, par
 import { InProcessTransport } from './messaging/in-process.ts';
 import { Messaging } from './messaging/messaging.ts';
 import { opsRoutes } from './messaging/ops.routes.ts';
+import { tracesRoutes } from './traces.routes.ts';
 import { NatsTransport } from './messaging/nats.ts';
 import type { Transport } from './messaging/transport.ts';
 import { Background, type BackgroundTask } from './background.ts';
@@ -110,6 +113,8 @@ const baseSettings = {
   /** Peers whose X-Forwarded-For is believed: the gateway (or a load balancer in front of it). */
   TRUSTED_PROXIES: setting.addressList().with(parseAddressList('127.0.0.0/8,::1')!),
   /** The bearer token that may read /metrics (Prometheus' scrape token); admins' access tokens may too. */
+  /** Apply migrations at start-up (one process, compose); false where they run apart first (a Kubernetes init container). */
+  MIGRATE_ON_START: setting.bool().with(true),
   METRICS_TOKEN: secret(setting.custom('at least 16 characters', (s) => (s.length >= 16 ? s : undefined)).optional()),
 };
 type BaseSettings = Settings<typeof baseSettings>;
@@ -182,6 +187,8 @@ function lazyChildLogger(parent: Logger, bindings: Record<string, unknown>, raw:
     if (!child || (traceId && !traced)) {
       child = parent.child({ ...bindings, ...(traceId ? { traceId } : {}) });
       traced = traceId !== undefined;
+      // Its bindings hold both ids: the logger's trace mixin need not add them again.
+      if (traced) markTraceIds(child);
     }
     return child;
   };
@@ -204,8 +211,13 @@ function lazyChildLogger(parent: Logger, bindings: Record<string, unknown>, raw:
  */
 export async function buildService<S extends SettingsSpec>(def: ServiceDefinition<S>, deps: ServiceDeps): Promise<BuiltService<S>> {
   const settings = parseServiceSettings(def, deps.source);
-  const log = deps.log ?? createLogger(def.name, settings.LOG_LEVEL);
-  const tracing = createTracing(def.name, settings.OTEL_EXPORTER_OTLP_ENDPOINT, def.asyncContext ?? true);
+  const log = deps.log ?? createLogger(def.name, settings.LOG_LEVEL, { format: logFormat(settings.LOG_FORMAT, settings.NODE_ENV) });
+  const tracing = createTracing(def.name, {
+    version: serviceVersion(deps.source, settings.EMPORIUM_VERSION),
+    exporter: tracesExporter(settings.OTEL_TRACES_EXPORTER, settings.OTEL_EXPORTER_OTLP_ENDPOINT),
+    otlpEndpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT,
+    asyncContext: def.asyncContext ?? true,
+  });
   const metrics = createMetrics(def.name);
 
   let db: Database | undefined;
@@ -217,14 +229,10 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
       ownsDb = true;
     }
     const database = db;
-    const applied = await (async () => {
-      await migrate(database, await loadMigrations(KIT_MIGRATIONS), 'kit_migrations');
-      return migrate(database, await loadMigrations(def.migrations!));
-    })().catch(async (err: unknown) => {
+    await prepareSchema(def, database, settings.MIGRATE_ON_START, log).catch(async (err: unknown) => {
       if (ownsDb) await database.close();
       throw err;
     });
-    if (applied.length) log.info({ applied }, 'migrations applied');
     db = tracedDatabase(db, tracing.tracer);
   }
 
@@ -387,6 +395,7 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   };
   try {
     await def.setup(app, ctx);
+    await app.register(tracesRoutes, { spans: tracing.spans, verifier: ctx.verifier });
     if (messaging) await app.register(opsRoutes, { messaging, verifier: ctx.verifier });
     await app.ready();
   } catch (err) {
@@ -415,6 +424,26 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
 async function openTransport(settings: CommonSettings, log: Logger): Promise<Transport | undefined> {
   if (!settings.NATS_URL) return undefined;
   return NatsTransport.connect({ url: settings.NATS_URL, namespace: settings.EVENTS_NAMESPACE, log, maxAgeMs: settings.EVENTS_RETENTION_HOURS * 3_600_000 });
+}
+
+/**
+ * Brings the service's schema (the kit's tables and its own) up to date, or, when migrations run
+ * apart from the service (a Kubernetes init container running `main.js migrate`), checks that they
+ * did: a replica never serves on a schema older than its code.
+ */
+async function prepareSchema(def: ServiceDefinition<SettingsSpec>, db: Database, apply: boolean, log: Logger): Promise<void> {
+  const sets = [
+    { migrations: await loadMigrations(KIT_MIGRATIONS), table: 'kit_migrations' },
+    { migrations: await loadMigrations(def.migrations!), table: 'schema_migrations' },
+  ];
+  if (!apply) {
+    const pending = (await Promise.all(sets.map((m) => pendingMigrations(db, m.migrations, m.table)))).flat();
+    if (pending.length) throw new Error(`the database lacks ${pending.length} migration(s) and MIGRATE_ON_START is false: run "${def.name} migrate" first`);
+    return;
+  }
+  const applied: number[] = [];
+  for (const m of sets) applied.push(...(await migrate(db, m.migrations, m.table)));
+  if (applied.length) log.info({ applied }, 'migrations applied');
 }
 
 /** Opens the database a service uses when run alone: PostgreSQL when DATABASE_URL is set, else PGlite. */
@@ -517,7 +546,12 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
  * Runs one service as its own process: builds it, listens, and stops cleanly on SIGTERM or
  * SIGINT. A bad setting stops the start with a message that names it.
  */
-export async function runService<S extends SettingsSpec>(def: ServiceDefinition<S>, source: SettingsSource = processEnv()): Promise<void> {
+export async function runService<S extends SettingsSpec>(def: ServiceDefinition<S>, source: SettingsSource = processEnv(), argv = process.argv.slice(2)): Promise<void> {
+  if (argv[0] === 'migrate') return migrateAndExit(def, source);
+  if (argv.length) {
+    process.stderr.write(`usage: ${def.name} [migrate]\n  (no argument)  serve\n  migrate        apply the database migrations, then exit\n`);
+    process.exit(2);
+  }
   let service: BuiltService<S>;
   try {
     service = await buildService(def, { source });
@@ -538,4 +572,27 @@ export async function runService<S extends SettingsSpec>(def: ServiceDefinition<
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** `main.js migrate`: applies the service's migrations and exits, 0 on success (a Kubernetes init container runs it). */
+async function migrateAndExit<S extends SettingsSpec>(def: ServiceDefinition<S>, source: SettingsSource): Promise<void> {
+  try {
+    const settings = parseServiceSettings(def, source);
+    const log = createLogger(def.name, settings.LOG_LEVEL);
+    if (!def.migrations) {
+      log.info('no database: nothing to migrate');
+      process.exit(0);
+    }
+    const db = await openDatabase(def.name, settings);
+    try {
+      await prepareSchema(def as unknown as ServiceDefinition<SettingsSpec>, db, true, log);
+    } finally {
+      await db.close();
+    }
+    log.info('the database is up to date');
+    process.exit(0);
+  } catch (err) {
+    process.stderr.write(`${def.name} could not migrate: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
 }
