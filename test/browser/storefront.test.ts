@@ -141,6 +141,20 @@ suite(title, () => {
     await context.close();
   });
 
+  it('shows an admin recent traces, and one as a waterfall across the services', async () => {
+    const { context, page } = await session();
+    // Signing in is itself a trace: the gateway, then identity.
+    await signIn(page, base, DEV_ACCOUNTS.admin.email, DEV_ACCOUNTS.admin.password);
+    await page.goto(`${base}/console/traces?q=${encodeURIComponent('/auth/login')}`);
+    await page.getByTestId('traces').getByRole('button', { name: /Show the waterfall/ }).first().click();
+    const waterfall = page.getByTestId('waterfall');
+    await waterfall.waitFor();
+    await expect.poll(async () => waterfall.locator('tbody tr').count()).toBeGreaterThanOrEqual(3);
+    expect(await waterfall.textContent()).toMatch(/gateway[\s\S]*identity/);
+    await screenshot(page, 'browser-console-traces');
+    await context.close();
+  });
+
   it('refuses a customer who opens an admin page', async () => {
     const { context, page } = await session();
     await shopper(page);

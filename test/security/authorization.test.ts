@@ -45,6 +45,8 @@ interface Row {
 }
 
 const fresh = () => randomUUID().slice(0, 8);
+/** A well-formed trace id that no span has. */
+const NO_TRACE = `${'0'.repeat(31)}1`;
 const placeOrder = (w: World) => ({ items: [{ productId: w.products.ordered, quantity: 1 }], shippingAddress: ADDRESS, payment: { cardNumber: CARDS.approved } });
 
 /**
@@ -60,6 +62,9 @@ const MATRIX: Record<string, Row> = {
   'GET /health/live': { who: anyone(200) },
   'GET /health/ready': { who: anyone(200) },
   'GET /metrics': { who: adminOnly(200) },
+  // The gateway's own span buffer, as every service has it (the console gathers them).
+  'GET /ops/traces': { who: adminOnly(200) },
+  'GET /ops/traces/{traceId}': { who: adminOnly(404), params: () => ({ traceId: NO_TRACE }) },
   'GET /openapi.json': { who: anyone(200) },
 
   // The gateway's documents (hidden from the API document itself).
@@ -139,6 +144,9 @@ const MATRIX: Record<string, Row> = {
       if (caller === 'admin') expect(answer.text).toContain('There is no open dead letter');
     },
   },
+  'GET /api/v1/ops/traces': { who: adminOnly(200), query: () => 'limit=20' },
+  // A trace no service holds: the admin's answer is the 404, given past the admin check.
+  'GET /api/v1/ops/traces/{traceId}': { who: adminOnly(404), params: () => ({ traceId: NO_TRACE }) },
   'GET /api/v1/ops/sagas': { who: adminOnly(200), query: () => 'filter=all&limit=100' },
   'GET /api/v1/ops/sagas/{id}': { who: adminOnly(200), params: (w) => ({ id: w.order.id }) },
   // The held checkout: a RUNNING saga, the one kind an admin can retry.

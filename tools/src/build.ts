@@ -74,6 +74,11 @@ function sourceRelativeUrls(outdir: string): Plugin {
   };
 }
 
+/** The repository's version (the root package.json), stamped into every bundle as `service.version`. */
+async function rootVersion(): Promise<string> {
+  return (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 /** What one bundle imports from npm: the packages a production install must provide. */
 export function externalPackages(meta: Metafile): string[] {
   const names = new Set<string>();
@@ -100,8 +105,8 @@ export async function bundle(target: BundleTarget): Promise<string[]> {
     sourcemap: 'linked',
     metafile: true,
     logLevel: 'warning',
-    // The launcher spawns services from their built files when it is built itself.
-    define: { __EMPORIUM_BUILT__: 'true' },
+    // The launcher spawns services from their built files when it is built itself; traces carry the version.
+    define: { __EMPORIUM_BUILT__: 'true', __EMPORIUM_VERSION__: JSON.stringify(await rootVersion()) },
     plugins: [workspaceOnly(dirname(outfile)), sourceRelativeUrls(dirname(outfile))],
   });
   const packages = externalPackages(result.metafile);

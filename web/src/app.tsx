@@ -8,6 +8,7 @@ import { AdminShipments } from './pages/admin/shipments.tsx';
 import { ConsoleDeadLetters } from './pages/console/dead-letters.tsx';
 import { ConsoleOverview } from './pages/console/overview.tsx';
 import { ConsoleSagas } from './pages/console/sagas.tsx';
+import { ConsoleTraces } from './pages/console/traces.tsx';
 import { Cart } from './pages/shop/cart.tsx';
 import { Checkout } from './pages/shop/checkout.tsx';
 import { Home } from './pages/shop/home.tsx';
@@ -42,6 +43,7 @@ export function App() {
             <Route path="console" element={<RequireAdmin><ConsoleOverview /></RequireAdmin>} />
             <Route path="console/sagas" element={<RequireAdmin><ConsoleSagas /></RequireAdmin>} />
             <Route path="console/dead-letters" element={<RequireAdmin><ConsoleDeadLetters /></RequireAdmin>} />
+            <Route path="console/traces" element={<RequireAdmin><ConsoleTraces /></RequireAdmin>} />
             <Route path="*" element={<div className="notice"><h1>Not found</h1><p>There is no page here.</p></div>} />
           </Route>
         </Routes>

@@ -93,6 +93,11 @@ export const commonSettings = {
   NODE_ENV: setting.oneOf(['development', 'test', 'production']).with('development'),
   HOST: setting.string().with('127.0.0.1'),
   LOG_LEVEL: setting.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).with('info'),
+  /**
+   * `json` (one object a line, for collectors) or `pretty` (human-readable, through pino-pretty, a
+   * development dependency). Unset: pretty when NODE_ENV=development and stdout is a terminal, else json.
+   */
+  LOG_FORMAT: setting.oneOf(['json', 'pretty']).optional(),
   DATABASE_URL: setting.url().optional(),
   /** Each service's database is named <prefix>_<service> on DATABASE_URL's server. */
   DATABASE_PREFIX: setting.identifier().with('emporium'),
@@ -100,6 +105,14 @@ export const commonSettings = {
   DATABASE_POOL_SIZE: setting.int({ min: 1, max: 200 }).with(10),
   DATA_DIR: setting.string().with('./.data'),
   OTEL_EXPORTER_OTLP_ENDPOINT: setting.url().optional(),
+  /**
+   * Where finished spans go besides the in-memory buffer behind /ops/traces: `otlp` (OTLP/HTTP to
+   * OTEL_EXPORTER_OTLP_ENDPOINT, or the exporter's default http://localhost:4318), `console`
+   * (stdout, for development) or `none`. Unset: otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none.
+   */
+  OTEL_TRACES_EXPORTER: setting.oneOf(['otlp', 'console', 'none']).optional(),
+  /** `service.version` on every span's resource; unset, the build's version (see serviceVersion in telemetry.ts). */
+  EMPORIUM_VERSION: setting.string().optional(),
   /** NATS with JetStream, for events between processes; without it, events stay in the process. */
   NATS_URL: setting.url().optional(),
   /** The outbox relay's fallback poll; commits wake it at once (after-commit hook, LISTEN/NOTIFY). */

@@ -5,6 +5,8 @@ export * from './http-client.ts';
 export * from './metrics.ts';
 export * from './logger.ts';
 export * from './telemetry.ts';
+export { SpanBuffer, TRACE_BUFFER_SPANS, mergeSummaries, summarize, toTraceSpan, type TraceSpan, type TraceSummary } from './span-buffer.ts';
+export { TraceId } from './traces.routes.ts';
 export * from './service.ts';
 export * from './openapi.ts';
 export { Background, type BackgroundTask } from './background.ts';
@@ -18,5 +20,5 @@ export { Messaging, type DeadLetter, type EventHandler } from './messaging/messa
 export { Relay, type RelayOptions } from './messaging/relay.ts';
 export { InProcessTransport } from './messaging/in-process.ts';
 export { NatsTransport, type NatsTransportOptions } from './messaging/nats.ts';
-export { redeliveryDelay, type Outcome, type Transport, type TransportMessage, type TransportSubscription } from './messaging/transport.ts';
+export { messagingTarget, redeliveryDelay, type Outcome, type Transport, type TransportMessage, type TransportSubscription } from './messaging/transport.ts';
 export { Type, type Static, type TSchema } from '@sinclair/typebox';

@@ -119,10 +119,14 @@ const baseSettings = {
 };
 type BaseSettings = Settings<typeof baseSettings>;
 
-/** Parses a service's settings: the common ones, PORT (defaulting to the service's own) and its own. */
+/** Every setting a service parses: the common ones, the kit's own, PORT (defaulting to the service's port) and the service's. */
+export function serviceSettingsSpec<S extends SettingsSpec>(def: ServiceDefinition<S>) {
+  return { ...commonSettings, ...baseSettings, PORT: setting.port().with(def.defaultPort), ...(def.settings ?? ({} as S)) };
+}
+
+/** Parses a service's settings (`serviceSettingsSpec`). */
 export function parseServiceSettings<S extends SettingsSpec>(def: ServiceDefinition<S>, source: SettingsSource) {
-  const spec = { ...commonSettings, ...baseSettings, PORT: setting.port().with(def.defaultPort), ...(def.settings ?? ({} as S)) };
-  return parseSettings(spec, source) as CommonSettings & BaseSettings & Settings<S>;
+  return parseSettings(serviceSettingsSpec(def), source) as CommonSettings & BaseSettings & Settings<S>;
 }
 
 /** A built service: the app (ready for `inject`), its context, and how to listen and stop. */
@@ -578,7 +582,7 @@ export async function runService<S extends SettingsSpec>(def: ServiceDefinition<
 async function migrateAndExit<S extends SettingsSpec>(def: ServiceDefinition<S>, source: SettingsSource): Promise<void> {
   try {
     const settings = parseServiceSettings(def, source);
-    const log = createLogger(def.name, settings.LOG_LEVEL);
+    const log = createLogger(def.name, settings.LOG_LEVEL, { format: logFormat(settings.LOG_FORMAT, settings.NODE_ENV) });
     if (!def.migrations) {
       log.info('no database: nothing to migrate');
       process.exit(0);

@@ -376,8 +376,8 @@ describe('tracing across the broker', () => {
     const spans = collector.spans().filter((s) => s.traceId === '0af7651916cd43dd8448eb211c80319c');
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     const request = spans.find((s) => s.name === 'POST /tick')!;
-    const publish = spans.find((s) => s.name === 'publish counter.ticked')!;
-    const handle = spans.find((s) => s.name === 'handle counter.ticked (record-ticks)')!;
+    const publish = spans.find((s) => s.name === 'publish producer.counter.ticked')!;
+    const handle = spans.find((s) => s.name === 'process producer.counter.ticked')!;
     expect(request.parentSpanId).toBe('b7ad6b7169203331');
     expect([request.service, publish.service, handle.service]).toEqual(['producer', 'producer', 'consumer']);
     // The handler is a child of the relay's span, which descends from the request.

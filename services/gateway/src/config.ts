@@ -42,4 +42,9 @@ export const gatewaySettings = {
   CONSOLE_WINDOW_MS: setting.int({ min: 1_000, max: 3_600_000 }).with(300_000),
   /** Scraping stops this long after the last request for the live series. */
   CONSOLE_IDLE_MS: setting.int({ min: 1_000, max: 3_600_000 }).with(60_000),
+  /**
+   * Jaeger's query service (e.g. http://jaeger:16686): when set, the console reads a trace from
+   * its HTTP API first, and from the services' in-memory span buffers when Jaeger lacks it.
+   */
+  JAEGER_URL: setting.url().optional(),
 };

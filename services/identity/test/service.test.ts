@@ -128,7 +128,7 @@ describeOnDatabases('identity service', (kind) => {
     try {
       const { paths } = (await identity.app.inject({ method: 'GET', url: '/openapi.json' })).json();
       // The service's own routes, and the kit's dead-letter and outbox operations that every service with events has.
-      expect(Object.keys(paths).sort()).toEqual(['/.well-known/jwks.json', '/auth/login', '/auth/register', '/ops/dead-letters', '/ops/dead-letters/{id}/replay', '/ops/outbox', '/users/me']);
+      expect(Object.keys(paths).sort()).toEqual(['/.well-known/jwks.json', '/auth/login', '/auth/register', '/ops/dead-letters', '/ops/dead-letters/{id}/replay', '/ops/outbox', '/ops/traces', '/ops/traces/{traceId}', '/users/me']);
       expect(paths['/auth/register'].post.requestBody.content['application/json'].schema.required).toEqual(['email', 'password', 'name']);
       expect(Object.keys(paths['/auth/login'].post.responses)).toEqual(['200', '400', '401', '429']);
       expect(paths['/users/me'].get.security).toEqual([{ bearer: [] }]);

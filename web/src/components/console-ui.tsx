@@ -9,6 +9,7 @@ export function ConsoleNav() {
       <NavLink to="/console" end>Overview</NavLink>
       <NavLink to="/console/sagas">Sagas</NavLink>
       <NavLink to="/console/dead-letters">Dead letters</NavLink>
+      <NavLink to="/console/traces">Traces</NavLink>
     </nav>
   );
 }

@@ -1,5 +1,8 @@
-/** A GET against one instance: its status and body text. Rejects when the instance does not answer. */
-export type Fetcher = (path: string) => Promise<{ status: number; text: string }>;
+/**
+ * A GET against one instance: its status and body text. Rejects when the instance does not
+ * answer. `headers` replace the fetcher's own (an admin's Authorization instead of the scrape token).
+ */
+export type Fetcher = (path: string, headers?: Record<string, string>) => Promise<{ status: number; text: string }>;
 
 /** One running copy of a service, as the console sees it. */
 export interface Instance {
@@ -16,8 +19,8 @@ export interface Instance {
 export function httpFetcher(baseUrl: string, timeoutMs: number, token?: string): Fetcher {
   const base = baseUrl.replace(/\/+$/, '');
   const headers: Record<string, string> = { accept: 'application/json, text/plain', ...(token ? { authorization: `Bearer ${token}` } : {}) };
-  return async (path) => {
-    const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(timeoutMs), headers });
+  return async (path, extra) => {
+    const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(timeoutMs), headers: { ...headers, ...extra } });
     return { status: res.status, text: await res.text() };
   };
 }

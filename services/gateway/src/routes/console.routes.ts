@@ -5,6 +5,7 @@ import type { gatewaySettings } from '../config.ts';
 import { checkInstance, httpFetcher, serviceStatus, type Instance } from '../console/instances.ts';
 import { MetricsSampler } from '../console/sampler.ts';
 import { upstreamUrls, type Upstreams } from '../upstreams.ts';
+import { tracesRoutes } from './traces.routes.ts';
 
 /** Why the gateway holds a set of clients: each set has breakers of its own. */
 export type ClientPurpose = 'proxy' | 'event-streams' | 'dashboard';
@@ -64,7 +65,8 @@ const PURPOSES: readonly ClientPurpose[] = ['proxy', 'event-streams', 'dashboard
 /**
  * The operations console's own view of the platform, admin only: every service's instances with
  * their readiness, live request rate, error share and p99 per service (scraped from each
- * instance's /metrics while someone watches), and the state of the gateway's circuit breakers.
+ * instance's /metrics while someone watches), the state of the gateway's circuit breakers, and
+ * recent traces gathered from every instance (see traces.routes.ts).
  */
 export async function consoleRoutes(app: ServiceApp, { clients, settings, verifier }: ConsoleRoutesOptions): Promise<void> {
   const admin = requireRole(verifier, 'admin');
@@ -78,8 +80,8 @@ export async function consoleRoutes(app: ServiceApp, { clients, settings, verifi
       if (!address || typeof address !== 'object') return `http://${settings.HOST}:${settings.PORT}`;
       return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
     },
-    fetch: async (path) => {
-      const res = await app.inject({ method: 'GET', url: path, headers: settings.METRICS_TOKEN ? { authorization: `Bearer ${settings.METRICS_TOKEN}` } : {} });
+    fetch: async (path, headers) => {
+      const res = await app.inject({ method: 'GET', url: path, headers: headers ?? (settings.METRICS_TOKEN ? { authorization: `Bearer ${settings.METRICS_TOKEN}` } : {}) });
       return { status: res.statusCode, text: res.body };
     },
   };
@@ -94,6 +96,7 @@ export async function consoleRoutes(app: ServiceApp, { clients, settings, verifi
     log: app.log,
   });
   app.addHook('onClose', async () => sampler.stop());
+  await app.register(tracesRoutes, { instances, verifier, jaegerUrl: settings.JAEGER_URL, jaegerTimeoutMs: settings.UPSTREAM_TIMEOUT_MS });
 
   app.get('/api/v1/ops/services', {
     onRequest: admin,
