@@ -198,9 +198,11 @@ describe('gateway replicas sharing Redis', async () => {
     const replicas = [await buildService(gateway, { source, verifier: tokens.verifier }), await buildService(gateway, { source, verifier: tokens.verifier })];
     try {
       // 1. As a load balancer would, wait until both replicas are ready (connected to Redis);
-      //    before that, an in-memory budget stands in.
+      //    before that, an in-memory budget stands in. Probes are charged to their address's
+      //    budget too, so each poll comes from an address of its own.
+      let probes = 0;
       for (const replica of replicas) {
-        await vi.waitFor(async () => expect((await replica.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200), { timeout: 5_000 });
+        await vi.waitFor(async () => expect((await replica.app.inject({ method: 'GET', url: '/health/ready', remoteAddress: `192.0.2.${++probes % 250}` })).statusCode).toBe(200), { timeout: 10_000, interval: 100 });
       }
       // 2. A fresh address per run: Redis keeps the counters for a minute.
       const remoteAddress = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
