@@ -290,17 +290,17 @@ function messagingSuite(kind: DatabaseKind, transportKind: TransportKind): void 
   });
 
   if (kind === postgres) {
-    it('publishes what a replica without the relay lease commits, woken by NOTIFY rather than a poll', async () => {
-      // 1. The running producer holds the lease; a second replica polls only every 10 minutes.
+    it('publishes what a replica without the relay lock commits, woken by NOTIFY rather than a poll', async () => {
+      // 1. The running producer holds the lock; a second replica polls only every 10 minutes.
       await p.ctx.messaging.relay.drain();
       const twin = await buildService(producer(), { source: { OUTBOX_POLL_MS: '600000' }, db: pdb.db, log: silent, verifier: (await testTokens()).verifier, transport });
       await p.close();
       p = await buildService(producer(), { source: { OUTBOX_POLL_MS: '600000' }, db: pdb.db, log: silent, verifier: (await testTokens()).verifier, transport });
       await p.start();
-      await p.ctx.messaging.relay.drain(); // now p certainly holds the lease
+      await p.ctx.messaging.relay.drain(); // now p certainly holds the lock
       await twin.start();
       try {
-        // 2. The twin commits; whichever relay holds the lease is woken by the commit's NOTIFY.
+        // 2. The twin commits; whichever relay holds the lock is woken by the commit's NOTIFY.
         const event = await tick(twin, 'notified');
         await vi.waitFor(async () => expect((await seen(c)).map((r) => r.event_id)).toContain(event.id), { timeout: 10_000, interval: 50 });
       } finally {

@@ -212,7 +212,8 @@ describe('gateway replicas sharing Redis', async () => {
         statuses.push(res.statusCode);
       }
       expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
-      const ready = await replicas[0]!.app.inject({ method: 'GET', url: '/health/ready' });
+      const ready = await replicas[0]!.app.inject({ method: 'GET', url: '/health/ready', remoteAddress: '192.0.2.251' });
+      expect(ready.statusCode).toBe(200);
       expect(ready.json().checks.redis.status).toBe('ok');
     } finally {
       for (const r of replicas) await r.close();
