@@ -83,6 +83,10 @@ suite(title, () => {
     const status = page.getByTestId('order-status');
     // PENDING first, then CONFIRMED pushed over Server-Sent Events without a reload.
     await expect.poll(async () => status.textContent(), { timeout: 20_000 }).toMatch(/CONFIRMED/);
+    // The payment and shipment panels follow the live status, with no reload by the shopper.
+    await expect.poll(async () => page.getByTestId('payment-status').textContent(), { timeout: 15_000 }).toBe('Captured');
+    await expect.poll(async () => page.getByTestId('shipment-pending').count(), { timeout: 15_000 }).toBe(0);
+    expect(await page.getByText('Scheduled once the payment is authorized.').count()).toBe(0);
     await screenshot(page, 'browser-order-confirmed');
     await context.close();
   });

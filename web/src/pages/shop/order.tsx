@@ -84,6 +84,8 @@ export function OrderPage() {
   const { id = '' } = useParams();
   const { data: order, error, loading, reload } = useApi<Order>(`/orders/${encodeURIComponent(id)}`);
   const stream = useOrderStream(id, reload);
+  const live = order ? (mergeHistory(order.history, stream.history).at(-1)?.status ?? order.status) : undefined;
+  useCatchUp(order, live, reload);
 
   if (loading && !order) return <Loading what="Loading the order" />;
   if (error && !order) {
@@ -127,10 +129,41 @@ export function OrderPage() {
             <OrderTimeline history={history} />
           </section>
         </div>
-        <OrderDetails order={order} />
+        <OrderDetails order={order} status={status} />
       </div>
     </div>
   );
+}
+
+/** The statuses a completed checkout saga leads to: stock committed, shipment scheduled, payment captured. */
+const PAID: ReadonlySet<OrderStatus> = new Set(['CONFIRMED', 'SHIPPED', 'DELIVERED']);
+const UNSETTLED = new Set([null, undefined, 'pending', 'authorized']);
+
+/** Whether the order as loaded is behind the status the stream announced: its payment and shipment details are still coming. */
+function behind(order: Order, status: OrderStatus): boolean {
+  return order.status !== status || (PAID.has(status) && (!order.shipment || UNSETTLED.has(order.payment?.status)));
+}
+
+/**
+ * Reloads the order while its details lag the live status. A status event comes from the
+ * order's history; the payment and the shipment are read models fed by other services' events,
+ * which can land a moment later. Bounded: a few tries a second apart, started again by each new
+ * status.
+ */
+function useCatchUp(order: Order | undefined, status: OrderStatus | undefined, reload: () => void): void {
+  const lagging = order !== undefined && status !== undefined && behind(order, status);
+  const tries = useRef(0);
+  useEffect(() => {
+    tries.current = 0;
+  }, [status]);
+  useEffect(() => {
+    if (!lagging || tries.current >= 10) return;
+    const timer = setTimeout(() => {
+      tries.current += 1;
+      reload();
+    }, 1_000);
+    return () => clearTimeout(timer);
+  }, [lagging, order, reload]);
 }
 
 /** Whether the page is following the order live. */
@@ -208,8 +241,25 @@ function countryName(code: string): string {
   }
 }
 
-/** Where the order goes, how it is paid, and how it travels. */
-function OrderDetails({ order }: { order: Order }) {
+/** What the shipment panel says before the order has a shipment, from the live status. */
+function noShipmentYet(status: OrderStatus): string {
+  if (status === 'CANCELLED') return 'Nothing was shipped.';
+  if (PAID.has(status)) return 'Being scheduled with the carrier…';
+  return 'Scheduled once the payment is authorized.';
+}
+
+/**
+ * The payment's status as shown. A confirmed order's payment is captured (the saga's last step),
+ * whatever a lagging read model still says; otherwise the payment's own status.
+ */
+function paymentStatus(order: Order, status: OrderStatus): string {
+  const known = order.payment?.status;
+  if (PAID.has(status) && UNSETTLED.has(known)) return 'Captured';
+  return capitalize(known ?? 'waiting');
+}
+
+/** Where the order goes, how it is paid, and how it travels, following the live `status`. */
+function OrderDetails({ order, status }: { order: Order; status: OrderStatus }) {
   const a = order.shippingAddress;
   return (
     <aside className="shop-order-details" aria-label="Delivery and payment">
@@ -225,14 +275,14 @@ function OrderDetails({ order }: { order: Order }) {
             <dt>Tracking number</dt><dd><code>{order.shipment.trackingNumber}</code></dd>
             <dt>Status</dt><dd>{capitalize(order.shipment.status)}</dd>
           </dl>
-        ) : <p className="muted">{order.status === 'CANCELLED' ? 'Nothing was shipped.' : 'Scheduled once the payment is authorized.'}</p>}
+        ) : <p className="muted" data-testid="shipment-pending">{noShipmentYet(status)}</p>}
       </section>
       <section className="card">
         <h2>Payment</h2>
         {order.payment ? (
           <dl className="shop-dl">
             <dt>Card</dt><dd>•••• {order.payment.cardLast4}</dd>
-            <dt>Status</dt><dd>{capitalize(order.payment.status ?? 'waiting')}</dd>
+            <dt>Status</dt><dd data-testid="payment-status">{paymentStatus(order, status)}</dd>
           </dl>
         ) : <p className="muted">No payment yet.</p>}
       </section>
