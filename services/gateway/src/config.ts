@@ -21,6 +21,12 @@ export const gatewaySettings = {
   UPSTREAM_BODY_TIMEOUT_MS: setting.int({ min: 100, max: 600_000 }).with(30_000),
   /** Event streams (Server-Sent Events) open at once through this replica; each holds a connection to its service. */
   EVENT_STREAMS_MAX: setting.int({ min: 1, max: 100_000 }).with(1_000),
+  /** Load shedding: past this event-loop delay (mean over a second, ms) new requests get 503 with Retry-After. */
+  SHED_EVENT_LOOP_DELAY_MS: setting.int({ min: 10, max: 60_000 }).with(1_000),
+  /** Load shedding: past this many requests in flight (event streams apart) new ones get 503 with Retry-After. */
+  SHED_MAX_IN_FLIGHT: setting.int({ min: 1, max: 1_000_000 }).with(2_000),
+  /** The Retry-After of a shed request, in seconds. */
+  SHED_RETRY_AFTER_SECONDS: setting.int({ min: 1, max: 3_600 }).with(2),
   /** Time allowed for each call behind GET /api/v1/dashboard, headers and body alike. */
   DASHBOARD_TIMEOUT_MS: setting.int({ min: 50, max: 60_000 }).with(1_500),
   /** Requests per minute per client IP, and per signed-in user. */

@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import { TokenVerifier, type ServiceApp, type ServiceContext } from '@emporium/kit';
 import type { gatewaySettings } from '../config.ts';
+import { registerLoadShedding } from './load-shedding.ts';
 import { createRateLimits } from './rate-limit.ts';
 
 const SECURITY_HEADERS = {
@@ -12,8 +13,8 @@ const SECURITY_HEADERS = {
 };
 
 /**
- * What the gateway does for every request before routing it: CORS, security headers, the
- * per-IP budget, and, when a token is sent, its verification and the per-user budget. The kit
+ * What the gateway does for every request before routing it: CORS, load shedding, security
+ * headers, the per-IP budget, and, when a token is sent, its verification and the per-user budget. The kit
  * has normalised the path before this runs, so no spelling of a path skips it.
  * A bad token stops at the edge with 401, before any service is called.
  */
@@ -29,6 +30,8 @@ export async function registerEdge(app: ServiceApp, ctx: ServiceContext<typeof g
     // 204 with the methods, rather than the plugin's text/plain 400.
     strictPreflight: false,
   });
+  // Overload is refused first, before any work is spent on the request.
+  await registerLoadShedding(app, ctx);
   const limits = createRateLimits(ctx);
 
   app.addHook('onRequest', async (request, reply) => {
