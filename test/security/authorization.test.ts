@@ -133,6 +133,9 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/ops/services': { who: adminOnly(200) },
   'GET /api/v1/ops/metrics': { who: adminOnly(200) },
   'GET /api/v1/ops/breakers': { who: adminOnly(200) },
+  // The run-time faults: an empty list, so the platform under test stays as it is.
+  'GET /api/v1/ops/faults': { who: adminOnly(200) },
+  'PUT /api/v1/ops/faults': { who: adminOnly(200), body: () => ({ faults: [] }) },
   'GET /api/v1/ops/outbox': { who: adminOnly(200) },
   'GET /api/v1/ops/dead-letters': { who: adminOnly(200) },
   // A healthy platform has no dead letter to replay: the admin's answer is the service's 404,

@@ -1,7 +1,7 @@
 import type { SettingsSource } from '@emporium/kit';
 import { spawnService, stopProcess, waitReady, type ServerProcess } from './processes.ts';
 import { BACKENDS, GATEWAY, GATEWAY_UPSTREAM_SETTING } from './services.ts';
-import { parseLauncherSettings, platformEnvironment, replicaCounts } from './settings.ts';
+import { parseLauncherSettings, platformEnvironment, replicaCounts, resetDefaultFaults } from './settings.ts';
 
 /** One OS process of one service. */
 export interface Replica extends ServerProcess {
@@ -45,6 +45,7 @@ export async function startDistributed(source: SettingsSource, onLine: (line: st
   };
   try {
     const env = platformEnvironment(source);
+    await resetDefaultFaults(source);
     const base = settings.SERVICE_PORT_BASE === 0 ? 18100 : settings.SERVICE_PORT_BASE;
     for (const def of BACKENDS) {
       const mine: Replica[] = [];

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { buildService, InProcessTransport, PGliteHost, type BuiltService, type SettingsSource } from '@emporium/kit';
 import { BACKENDS, GATEWAY, GATEWAY_UPSTREAM_SETTING } from './services.ts';
-import { parseLauncherSettings, platformEnvironment } from './settings.ts';
+import { parseLauncherSettings, platformEnvironment, resetDefaultFaults } from './settings.ts';
 
 /** The platform running in one process. */
 export interface EmbeddedPlatform {
@@ -28,6 +28,7 @@ export async function startEmbedded(source: SettingsSource): Promise<EmbeddedPla
   };
   try {
     const env = platformEnvironment(source);
+    await resetDefaultFaults(source);
     const transport = new InProcessTransport();
     for (const def of BACKENDS) {
       const port = settings.SERVICE_PORT_BASE === 0 ? 0 : settings.SERVICE_PORT_BASE + (def.defaultPort % 100);
@@ -39,7 +40,10 @@ export async function startEmbedded(source: SettingsSource): Promise<EmbeddedPla
       if (def.name === 'identity') env.IDENTITY_URL = urls[def.name];
     }
     for (const service of started) await service.start();
-    const gateway = await buildService(GATEWAY, { source: { ...env, PORT: String(settings.PORT) } });
+    // In one process the services' own work (PGlite runs on this event loop, migrations too) lags
+    // the loop the gateway measures: shedding on that lag would refuse requests for work already
+    // admitted. The in-flight limit still sheds; a lag threshold stays an explicit choice here.
+    const gateway = await buildService(GATEWAY, { source: { SHED_EVENT_LOOP_DELAY_MS: '60000', ...env, PORT: String(settings.PORT) } });
     started.push(gateway);
     urls.gateway = await gateway.listen();
     return { gatewayUrl: urls.gateway, urls, stop };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { commonSettings, parseSettings, setting, type SettingsSource } from '@emporium/kit';
+import { resolve } from 'node:path';
+import { commonSettings, parseSettings, setting, writeFlagsFile, type SettingsSource } from '@emporium/kit';
 
 /** The launcher's own settings: where the gateway listens, and where the services go. */
 export const launcherSettings = {
@@ -19,13 +20,29 @@ export function parseLauncherSettings(source: SettingsSource) {
   return parseSettings(launcherSettings, source);
 }
 
+/** The faults file the launcher gives a platform when FAULTS_FILE is not set: in the data directory, shared by all its processes. */
+export function defaultFaultsFile(source: SettingsSource): string {
+  return resolve(parseSettings({ DATA_DIR: commonSettings.DATA_DIR }, source).DATA_DIR, 'faults.flagd.json');
+}
+
 /**
  * The environment every process of a platform starts from: the launcher's own, plus a scrape
  * token for /metrics made for this run when none is given, so the console can read the
- * services' metrics and nobody else can.
+ * services' metrics and nobody else can, and the faults file every process watches (an empty
+ * FAULTS_FILE turns faults off).
  */
 export function platformEnvironment(source: SettingsSource): Record<string, string | undefined> {
-  return { ...source, METRICS_TOKEN: source.METRICS_TOKEN || randomBytes(24).toString('base64url') };
+  return { ...source, METRICS_TOKEN: source.METRICS_TOKEN || randomBytes(24).toString('base64url'), FAULTS_FILE: source.FAULTS_FILE ?? defaultFaultsFile(source) };
+}
+
+/**
+ * A platform starts with no fault on: the launcher empties the faults file it chose itself (a
+ * crash fault left on would otherwise end the new platform at its first request). A FAULTS_FILE
+ * given by the user is left as it is.
+ */
+export async function resetDefaultFaults(source: SettingsSource): Promise<void> {
+  if (source.FAULTS_FILE !== undefined) return;
+  await writeFlagsFile(defaultFaultsFile(source), { flags: {} });
 }
 
 /** Parses REPLICAS: a number for every service, or per-service counts. */

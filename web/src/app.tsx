@@ -6,6 +6,7 @@ import { AdminOrders } from './pages/admin/orders.tsx';
 import { AdminProducts } from './pages/admin/products.tsx';
 import { AdminShipments } from './pages/admin/shipments.tsx';
 import { ConsoleDeadLetters } from './pages/console/dead-letters.tsx';
+import { ConsoleFaults } from './pages/console/faults.tsx';
 import { ConsoleOverview } from './pages/console/overview.tsx';
 import { ConsoleSagas } from './pages/console/sagas.tsx';
 import { ConsoleTraces } from './pages/console/traces.tsx';
@@ -44,6 +45,7 @@ export function App() {
             <Route path="console/sagas" element={<RequireAdmin><ConsoleSagas /></RequireAdmin>} />
             <Route path="console/dead-letters" element={<RequireAdmin><ConsoleDeadLetters /></RequireAdmin>} />
             <Route path="console/traces" element={<RequireAdmin><ConsoleTraces /></RequireAdmin>} />
+            <Route path="console/faults" element={<RequireAdmin><ConsoleFaults /></RequireAdmin>} />
             <Route path="*" element={<div className="notice"><h1>Not found</h1><p>There is no page here.</p></div>} />
           </Route>
         </Routes>

@@ -59,3 +59,106 @@ export const TraceSummary = Type.Object(
   { additionalProperties: false },
 );
 export type TraceSummary = Static<typeof TraceSummary>;
+
+/**
+ * Run-time faults (see the kit's README, "Faults"). Each kind is one flag of the flags file
+ * (FAULTS_FILE): the gateway's PUT /api/v1/ops/faults writes them, every process watching the
+ * file applies them.
+ */
+export const FAULT_KINDS = [
+  'route-latency',
+  'route-error',
+  'route-hang',
+  'crash',
+  'event-latency',
+  'event-error',
+  'upstream-latency',
+  'upstream-error',
+  'payment-latency',
+  'payment-failure',
+  'database-down',
+  'broker-down',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** What a kind's `value` means, what its `target` names, and which service alone it applies to. */
+export interface FaultRule {
+  value: 'ms' | 'rate' | 'none';
+  target: 'route' | 'event' | 'upstream' | 'none';
+  /** The one service that has what the kind breaks (the payment provider is in payments). */
+  service?: string;
+  /** What the kind does, for the console and the documentation. */
+  does: string;
+}
+
+/** Every kind's rule. */
+export const FAULT_RULES: Record<FaultKind, FaultRule> = {
+  'route-latency': { value: 'ms', target: 'route', does: 'adds this many ms to the handling of a request' },
+  'route-error': { value: 'rate', target: 'route', does: 'answers this share of requests with 503 FAULT_INJECTED' },
+  'route-hang': { value: 'ms', target: 'route', does: 'holds requests unanswered for up to this many ms (the client gives up first), then answers 503' },
+  crash: { value: 'none', target: 'route', does: 'ends the process with exit code 70: at once, or on the first request to the target route' },
+  'event-latency': { value: 'ms', target: 'event', does: 'adds this many ms to the handling of an event' },
+  'event-error': { value: 'rate', target: 'event', does: 'makes this share of event handlings fail (retried, then dead-lettered)' },
+  'upstream-latency': { value: 'ms', target: 'upstream', does: 'adds this many ms to calls to another service (a call past its timeout times out)' },
+  'upstream-error': { value: 'rate', target: 'upstream', does: 'makes this share of calls to another service fail as if it could not be reached' },
+  'payment-latency': { value: 'ms', target: 'none', service: 'payments', does: 'sets the fake payment provider’s mean latency' },
+  'payment-failure': { value: 'rate', target: 'none', service: 'payments', does: 'sets the fake payment provider’s failure rate' },
+  'database-down': { value: 'none', target: 'none', does: 'fails every database query with a connection error' },
+  'broker-down': { value: 'none', target: 'none', does: 'fails every publish to the broker and holds every delivery' },
+};
+
+/** The longest latency or hang a fault may ask for: 5 minutes, so a forgotten fault still ends. */
+export const FAULT_MAX_MS = 300_000;
+
+/** One fault, as the console shows and edits it. */
+export const Fault = Type.Object(
+  {
+    kind: Type.Union(FAULT_KINDS.map((k) => Type.Literal(k)), { description: 'What the fault does (see FAULT_RULES)' }),
+    service: Type.String({ pattern: '^([a-z][a-z0-9-]{0,60}|\\*)$', description: 'The service it hits, or * for every one' }),
+    target: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'Where in the service: a route ("GET /api/v1/products", "/api/v1/orders/:id", or a path prefix), an event type ("order.placed") or an upstream ("catalog"); absent, all of them',
+      }),
+    ),
+    value: Type.Optional(Type.Number({ minimum: 0, maximum: FAULT_MAX_MS, description: 'Milliseconds for latencies and hangs, a share from 0 to 1 for errors and failures; absent for crash, database-down and broker-down' })),
+    enabled: Type.Boolean({ description: 'Whether it is on; one that is off stays listed, to switch on again' }),
+  },
+  { additionalProperties: false },
+);
+export type Fault = Static<typeof Fault>;
+
+/** The body of PUT /api/v1/ops/faults: every fault, replacing those there were. */
+export const FaultsBody = Type.Object({ faults: Type.Array(Fault, { maxItems: 100 }) }, { additionalProperties: false });
+export type FaultsBody = Static<typeof FaultsBody>;
+
+/** What GET and PUT /api/v1/ops/faults answer: the faults, and the flags file they live in. */
+export const FaultsAnswer = Type.Object(
+  {
+    file: Type.String({ description: 'The flags file (FAULTS_FILE) every process watches' }),
+    faults: Type.Array(Fault),
+  },
+  { additionalProperties: false },
+);
+export type FaultsAnswer = Static<typeof FaultsAnswer>;
+
+const ROUTE_TARGET = /^((GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) )?\/[^\s]*$/;
+const NAME_TARGET = /^[a-z][a-z0-9._-]{0,99}$/;
+
+/** What the schema cannot say about a list of faults: each kind's value, target and service. Empty when the list is good. */
+export function faultProblems(faults: readonly Fault[]): Array<{ path: string; message: string }> {
+  const out: Array<{ path: string; message: string }> = [];
+  faults.forEach((f, i) => {
+    const rule = FAULT_RULES[f.kind];
+    const at = (field: string, message: string) => out.push({ path: `body/faults/${i}/${field}`, message });
+    if (rule.value === 'none' && f.value !== undefined) at('value', `must be absent for ${f.kind}`);
+    if (rule.value !== 'none' && f.value === undefined) at('value', `is required for ${f.kind} (${rule.value === 'ms' ? 'milliseconds' : 'a share from 0 to 1'})`);
+    if (rule.value === 'rate' && f.value !== undefined && f.value > 1) at('value', 'must be a share from 0 to 1');
+    if (rule.target === 'none' && f.target !== undefined) at('target', `must be absent for ${f.kind}`);
+    if (rule.target === 'route' && f.target !== undefined && !ROUTE_TARGET.test(f.target)) at('target', 'must be a path, optionally after a method: "GET /api/v1/products"');
+    if ((rule.target === 'event' || rule.target === 'upstream') && f.target !== undefined && !NAME_TARGET.test(f.target)) at('target', `must be ${rule.target === 'event' ? 'an event type' : 'a service name'}`);
+    if (rule.service && f.service !== rule.service) at('service', `must be ${rule.service}: only it has what ${f.kind} breaks`);
+  });
+  return out;
+}

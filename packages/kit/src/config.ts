@@ -121,6 +121,13 @@ export const commonSettings = {
   EVENTS_NAMESPACE: setting.identifier().with('emporium'),
   /** How long published outbox rows and JetStream messages are kept (inbox records a day longer). */
   EVENTS_RETENTION_HOURS: setting.int({ min: 1, max: 24 * 366 }).with(24 * 7),
+  /**
+   * A flagd flags file of run-time faults (see the kit's README, "Faults"), watched for changes;
+   * unset, no fault is ever injected. A file that does not exist yet is created empty.
+   */
+  FAULTS_FILE: setting.string().optional(),
+  /** How often the faults file is checked for changes. */
+  FAULTS_POLL_MS: setting.int({ min: 20, max: 60_000 }).with(500),
 } satisfies SettingsSpec;
 
 export type CommonSettings = Settings<typeof commonSettings>;

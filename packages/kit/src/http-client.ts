@@ -14,6 +14,7 @@ import {
 import { BalancedPool, Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import { AppError, errors } from './errors.ts';
+import type { ServiceFaults } from './faults/faults.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { currentCorrelationId, injectTraceHeaders, SpanKind, SpanStatusCode, trace, context, type Context, type Tracer } from './telemetry.ts';
 
@@ -113,6 +114,8 @@ export class Upstream {
     opts: UpstreamOptions,
     private readonly tracer?: Tracer,
     private readonly metrics?: ServiceMetrics,
+    /** The calling service's run-time faults: upstream-latency and upstream-error apply to each attempt. */
+    private readonly faults?: ServiceFaults,
   ) {
     if (opts.urls.length === 0) throw new Error(`upstream ${opts.name} has no URL`);
     this.name = opts.name;
@@ -174,6 +177,10 @@ export class Upstream {
         parent,
       );
       try {
+        // A fault fails an attempt as the network would: inside the breaker and the retries.
+        if (this.faults?.upstreamsArmed && (await this.faults.upstream(this.name, span, this.timeouts.headersTimeout)) === 'timeout') {
+          throw new undiciErrors.HeadersTimeoutError();
+        }
         const ctx = span ? trace.setSpan(parent, span) : parent;
         const outHeaders = injectTraceHeaders({}, ctx);
         const res = await this.dispatcher.request({ method: req.method, path: req.path, headers: { ...headers, ...outHeaders }, body: req.body ?? null, ...this.timeouts });

@@ -10,6 +10,7 @@ export { TraceId } from './traces.routes.ts';
 export * from './service.ts';
 export * from './openapi.ts';
 export { Background, type BackgroundTask } from './background.ts';
+export * from './faults/index.ts';
 export * from './db/types.ts';
 export { PGliteHost } from './db/pglite.ts';
 export { openPostgres, serviceDatabaseName, type PostgresOptions } from './db/postgres.ts';

@@ -39,6 +39,8 @@ import { tracesRoutes } from './traces.routes.ts';
 import { NatsTransport } from './messaging/nats.ts';
 import type { Transport } from './messaging/transport.ts';
 import { Background, type BackgroundTask } from './background.ts';
+import { ServiceFaults, type FaultsOptions } from './faults/faults.ts';
+import { faultyDatabase, faultyTransport, routeFaultsHook } from './faults/hooks.ts';
 
 /** The kit's own tables (outbox, inbox, dead letters), recorded apart from the service's migrations. */
 export const KIT_MIGRATIONS = fileURLToPath(new URL('./messaging/migrations/', import.meta.url));
@@ -68,6 +70,8 @@ export interface ServiceContext<S extends SettingsSpec = SettingsSpec> {
   metrics: ServiceMetrics;
   /** Verifies access tokens against the identity service's keys. */
   verifier: TokenVerifier;
+  /** The run-time faults of this service (FAULTS_FILE); `enabled` is false without a file. */
+  faults: ServiceFaults;
   /** A resilient client for another service, closed with this one. */
   upstream(opts: UpstreamOptions): Upstream;
   /** Adds a check to `/health/ready`. */
@@ -158,6 +162,8 @@ export interface ServiceDeps {
    * private to this service (events then reach only subscribers in the same process).
    */
   transport?: Transport;
+  /** How injected faults behave: tests replace the crash's process.exit and the dice. */
+  faults?: Pick<FaultsOptions, 'exit' | 'random'>;
 }
 
 const REQUEST_STATE = Symbol('emporium.request');
@@ -237,15 +243,19 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
       if (ownsDb) await database.close();
       throw err;
     });
-    db = tracedDatabase(db, tracing.tracer);
   }
+  // Faults come after the migrations, which they never break; no file, no faults and no wrappers.
+  const faults = await ServiceFaults.open(def.name, { file: settings.FAULTS_FILE, pollMs: settings.FAULTS_POLL_MS, ...deps.faults }, log, metrics);
+  if (db) db = tracedDatabase(faults.enabled ? faultyDatabase(db, faults) : db, tracing.tracer);
 
-  const closers: Array<() => Promise<void> | void> = [];
+  const closers: Array<() => Promise<void> | void> = [() => faults.close()];
   const checks = new Map<string, ReadinessCheck>();
   const ownTransport = !deps.transport && db ? await openTransport(settings, log) : undefined;
-  const transport = deps.transport ?? ownTransport ?? new InProcessTransport();
+  const sharedTransport = deps.transport ?? ownTransport ?? new InProcessTransport();
+  // This service's view of it: the broker-down fault breaks one service's connection, not the others'.
+  const transport = faults.enabled ? faultyTransport(sharedTransport, faults) : sharedTransport;
   if (ownTransport) closers.push(() => ownTransport.close());
-  const messaging = db ? new Messaging(def.name, db, transport, log, tracing.tracer, { pollMs: settings.OUTBOX_POLL_MS, retentionMs: settings.EVENTS_RETENTION_HOURS * 3_600_000 }) : undefined;
+  const messaging = db ? new Messaging(def.name, db, transport, log, tracing.tracer, { pollMs: settings.OUTBOX_POLL_MS, retentionMs: settings.EVENTS_RETENTION_HOURS * 3_600_000, faults: faults.enabled ? faults : undefined }) : undefined;
   if (db) {
     const database = db;
     checks.set('database', () => database.ping());
@@ -311,6 +321,8 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   // Bodies are JSON: text sent as text/plain is a 415, not a string that fails the schema.
   app.removeContentTypeParser('text/plain');
   instrument(app, def.name, tracing.tracer, metrics, log);
+  // After instrument's hook, so the request's span exists to carry the fault's event.
+  if (faults.enabled) app.addHook('onRequest', routeFaultsHook(faults, (request) => (request as Instrumented)[REQUEST_STATE]?.span));
   app.setErrorHandler(errorHandler);
   // A response sent while closing ends its connection: kept alive, it would hold close() until
   // the client drops it (Fastify advertises a 72 s keep-alive).
@@ -351,9 +363,10 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
     log,
     tracer: tracing.tracer,
     metrics,
+    faults,
     verifier: deps.verifier ?? new TokenVerifier({ jwks: `${settings.IDENTITY_URL}/.well-known/jwks.json` }),
     upstream(opts) {
-      const upstream = new Upstream(opts, tracing.tracer, metrics);
+      const upstream = new Upstream(opts, tracing.tracer, metrics, faults.enabled ? faults : undefined);
       closers.push(() => upstream.close());
       return upstream;
     },
@@ -389,6 +402,8 @@ export async function buildService<S extends SettingsSpec>(def: ServiceDefinitio
   app.get('/openapi.json', hidden, async () => app.swagger());
 
   const release = async () => {
+    // A request a fault holds would keep app.close() waiting for its whole hang.
+    faults.interrupt();
     await app.close();
     await background.stop();
     // After the last request: its events are committed, and the relay's final round sends them.

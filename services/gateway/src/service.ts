@@ -4,6 +4,7 @@ import { registerEdge } from './edge/edge.ts';
 import { consoleRoutes } from './routes/console.routes.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.ts';
 import { docsRoutes } from './routes/docs.routes.ts';
+import { faultsRoutes } from './routes/faults.routes.ts';
 import { opsRoutes } from './routes/ops.routes.ts';
 import { webRoutes } from './routes/web.routes.ts';
 import { proxyRoutes } from './routes/proxy.routes.ts';
@@ -31,12 +32,16 @@ export default defineService({
       { client: 'dashboard', timeoutMs: s.DASHBOARD_TIMEOUT_MS, bodyTimeoutMs: s.DASHBOARD_TIMEOUT_MS, retries: 0 },
       ['identity', 'orders', 'recommendations'],
     );
+    // The console's operations (the dead-letter and outbox fan-out, replays, /ops/sagas) get
+    // breakers of their own: an ops route that fails must never cut shoppers off from a service.
+    const ops = createUpstreams(ctx, { client: 'ops', timeoutMs: s.UPSTREAM_TIMEOUT_MS, bodyTimeoutMs: s.UPSTREAM_BODY_TIMEOUT_MS });
     await registerEdge(app, ctx);
     await app.register(docsRoutes, { upstreams });
-    await app.register(opsRoutes, { upstreams, verifier: ctx.verifier });
-    await app.register(consoleRoutes, { clients: { proxy: upstreams, 'event-streams': streams, dashboard }, settings: s, verifier: ctx.verifier });
+    await app.register(opsRoutes, { upstreams: ops, verifier: ctx.verifier });
+    await app.register(faultsRoutes, { file: s.FAULTS_FILE, verifier: ctx.verifier });
+    await app.register(consoleRoutes, { clients: { proxy: upstreams, 'event-streams': streams, dashboard, ops }, settings: s, verifier: ctx.verifier });
     await app.register(dashboardRoutes, { upstreams: dashboard, verifier: ctx.verifier, timeoutMs: s.DASHBOARD_TIMEOUT_MS });
     await app.register(webRoutes, { dir: s.WEB_DIR });
-    await app.register(proxyRoutes, { upstreams, streams, bodyLimit: s.BODY_LIMIT, maxStreams: s.EVENT_STREAMS_MAX });
+    await app.register(proxyRoutes, { upstreams, streams, ops, bodyLimit: s.BODY_LIMIT, maxStreams: s.EVENT_STREAMS_MAX });
   },
 });

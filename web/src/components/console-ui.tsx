@@ -10,6 +10,7 @@ export function ConsoleNav() {
       <NavLink to="/console/sagas">Sagas</NavLink>
       <NavLink to="/console/dead-letters">Dead letters</NavLink>
       <NavLink to="/console/traces">Traces</NavLink>
+      <NavLink to="/console/faults">Faults</NavLink>
     </nav>
   );
 }

@@ -4,6 +4,7 @@ import type { DeadLetter } from '@emporium/contracts/ops';
 
 export type { DeadLetter };
 import { Background } from '../background.ts';
+import type { ServiceFaults } from '../faults/faults.ts';
 import type { Database, Transaction } from '../db/types.ts';
 import { errors } from '../errors.ts';
 import { markTraceIds, type Logger } from '../logger.ts';
@@ -25,6 +26,8 @@ export interface MessagingOptions extends RelayOptions {
   retentionMs?: number;
   /** How often the retention round runs; hourly by default. */
   retentionRoundMs?: number;
+  /** The service's run-time faults: event-latency and event-error apply to each handling. */
+  faults?: ServiceFaults;
 }
 
 interface Subscription {
@@ -46,6 +49,7 @@ export class Messaging {
   private readonly kept = new Set<string>();
   private readonly retentionMs: number;
   private readonly background: Background;
+  private readonly faults: ServiceFaults | undefined;
   private started = false;
 
   constructor(
@@ -59,6 +63,7 @@ export class Messaging {
     this.relay = new Relay(db, transport, service, log, tracer, options);
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.background = new Background(log);
+    this.faults = options.faults;
     this.background.add('messaging-retention', options.retentionRoundMs ?? 3_600_000, () => this.prune());
   }
 
@@ -224,6 +229,8 @@ export class Messaging {
           await this.deadLetter(sub, message, 'invalid', event as string, attempt, log);
           return 'done';
         }
+        // A fault's failure takes the path of a handler's: retried, then dead-lettered.
+        if (this.faults?.eventsArmed) await this.faults.event({ eventType: message.type, purpose: sub.purpose }, span);
         await this.handle(sub, valid, log);
         return 'done';
       } catch (err) {

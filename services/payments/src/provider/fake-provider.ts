@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Database, Transaction } from '@emporium/kit';
+import type { Database, PaymentFaults, Transaction } from '@emporium/kit';
 import type { Money } from '@emporium/contracts/common';
 import { passesLuhn } from '@emporium/contracts/payments';
 import { InvalidCardError, ProviderUnavailableError, type AuthorizeAnswer, type CardToken, type OperationAnswer, type PaymentProvider } from './provider.ts';
@@ -14,6 +14,8 @@ export interface FakeProviderOptions {
   /** How long a token stays valid; 1 hour by default. */
   tokenTtlMs?: number;
   random?: () => number;
+  /** Run-time faults (the kit's payment-latency and payment-failure flags): while one is on, it replaces `latencyMs` or `failureRate`. */
+  faults?: PaymentFaults;
 }
 
 /** What the vault keeps of a card: what the fake's issuer answers for it, and what may be shown. */
@@ -157,8 +159,13 @@ export class FakeProvider implements PaymentProvider {
    * key is safe either way.
    */
   private async call<T>(signal: AbortSignal, act: () => Promise<T>): Promise<T> {
-    await delay(this.opts.latencyMs * (0.5 + this.random()), signal);
-    const fails = this.random() < this.opts.failureRate;
+    // Read on every call: a fault switched on or off applies from the next one.
+    const faultLatency = this.opts.faults?.latencyMs();
+    const faultRate = this.opts.faults?.failureRate();
+    if (faultLatency !== undefined) this.opts.faults!.injected('payment-latency', faultLatency);
+    await delay((faultLatency ?? this.opts.latencyMs) * (0.5 + this.random()), signal);
+    const fails = this.random() < (faultRate ?? this.opts.failureRate);
+    if (fails && faultRate !== undefined) this.opts.faults!.injected('payment-failure', faultRate);
     const afterActing = this.random() < 0.5;
     if (fails && !afterActing) throw new ProviderUnavailableError('The payment provider is unavailable (simulated outage).');
     const answer = await act();
