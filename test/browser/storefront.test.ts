@@ -68,6 +68,11 @@ suite(title, () => {
     await page.getByLabel('City').fill('Springfield');
     await page.getByLabel(/postal code/i).fill('12345');
     await page.getByLabel(/card number/i).fill(card);
+    // Shipping is quoted for the country and charged: standard is chosen, and its price is in the summary.
+    await page.getByRole('radio', { name: /Standard · Emporium Post/ }).waitFor();
+    expect(await page.getByRole('radio', { name: /Standard/ }).isChecked()).toBe(true);
+    await expect.poll(async () => page.getByTestId('summary-shipping').textContent()).toMatch(/Standard.*\$\d+\.\d\d/);
+    await screenshot(page, 'browser-checkout');
     await page.getByRole('button', { name: 'Place order' }).click();
     await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
   };

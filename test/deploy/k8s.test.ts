@@ -167,7 +167,7 @@ function contractEnvProblems(objects: readonly K8sObject[]): string[] {
       if (def.name === 'gateway') {
         for (const [service, name] of Object.entries(GATEWAY_UPSTREAM_SETTING)) want[name] = `http://${service}:${definition.get(service)!.defaultPort}`;
       }
-      if (def.name === 'orders') Object.assign(want, { CART_URL: 'http://cart:8104', PAYMENTS_URL: 'http://payments:8106' });
+      if (def.name === 'orders') Object.assign(want, { CART_URL: 'http://cart:8104', PAYMENTS_URL: 'http://payments:8106', SHIPPING_URL: 'http://shipping:8107' });
       for (const [name, value] of Object.entries(want)) {
         const got = env.get(name)?.value;
         if (got !== value) problems.push(`${where}: ${name} should be ${value}, is ${got ?? 'unset'}`);

@@ -8,7 +8,7 @@ import { DEV_ACCOUNTS } from '../../tools/src/services.ts';
 export const CARDS = { approved: '4242424242424242', declined: '4000000000000002', insufficient: '4000000000009995', timeout: '4000000000000119' };
 export const ADDRESS = { name: 'Grace Hopper', line1: '1 Navy Yard', city: 'Arlington', postalCode: '22202', country: 'US' };
 
-type Order = { id: string; status: string; cancellationReason: string | null; total: { amount: number }; items: Array<{ productId: string; quantity: number }>; payment: { status: string | null } | null; shipment: { id: string; status: string; trackingNumber: string } | null; history: Array<{ status: string }> };
+type Order = { id: string; status: string; cancellationReason: string | null; total: { amount: number }; shipping: { service: string; carrier: string; price: { amount: number; currency: string } } | null; items: Array<{ productId: string; quantity: number }>; payment: { status: string | null } | null; shipment: { id: string; status: string; trackingNumber: string } | null; history: Array<{ status: string }> };
 
 /** What a checkout test needs from a running platform. */
 export interface CheckoutPlatform {
@@ -218,7 +218,9 @@ export function describeCheckout(mode: string, start: () => Promise<CheckoutPlat
       expect(text).toContain('"status":"CONFIRMED"');
 
       const order = await shop.settled(placed.body.id);
-      expect(order.total.amount).toBe(3_500 + 2 * 900);
+      // The cart, and standard shipping of its 3 items within the US: $4.99 and $1.00 for each further one.
+      expect(order.shipping).toEqual({ service: 'standard', carrier: 'Emporium Post', price: { amount: 699, currency: 'USD' } });
+      expect(order.total.amount).toBe(3_500 + 2 * 900 + 699);
       // The cart is cleared by order.confirmed (choreography).
       await vi.waitFor(async () => expect((await shopper.get<{ items: unknown[] }>('/api/v1/cart')).body.items).toEqual([]), { timeout: 15_000, interval: 200 });
 

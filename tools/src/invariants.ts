@@ -6,7 +6,9 @@ interface OrderView {
   userId: string;
   status: string;
   total: { amount: number; currency: string };
-  items: Array<{ productId: string; quantity: number }>;
+  items: Array<{ productId: string; quantity: number; lineTotal: { amount: number } }>;
+  /** Null for an order placed before shipping was charged. */
+  shipping: { price: { amount: number } } | null;
 }
 interface PaymentView {
   status: string;
@@ -46,8 +48,8 @@ export async function waitForOrders(admin: ApiClient, orderIds: readonly string[
 
 /**
  * Checks the invariants of product.md through the public API, as an admin, once the orders
- * are terminal: I1 (terminal), I2 (a captured payment if and only if confirmed; no net charge
- * on a cancelled order), I3 (for each product: received = available + reserved + sold, none
+ * are terminal: I1 (terminal), I2 (a captured payment if and only if confirmed, of the order's
+ * total, which is its lines plus its shipping; no net charge on a cancelled order), I3 (for each product: received = available + reserved + sold, none
  * negative, nothing reserved at rest) and I5 (no dead letters, nothing left in any outbox).
  * Returns the violations, each in words; [] when all hold.
  */
@@ -64,6 +66,9 @@ export async function checkInvariants(admin: ApiClient, scope: InvariantScope): 
     const captured = payments.filter((p) => p.status === 'captured');
     const charged = payments.reduce((sum, p) => sum + (p.status === 'captured' || p.status === 'refunded' ? p.amount.amount - p.refundedAmount.amount : 0), 0);
     const held = payments.filter((p) => p.status === 'authorized' || p.status === 'pending');
+    // The total charged is the lines plus the shipping: shipping is never left out of it.
+    const owed = order.items.reduce((sum, l) => sum + l.lineTotal.amount, 0) + (order.shipping?.price.amount ?? 0);
+    if (order.total.amount !== owed) problems.push(`I2: order ${order.id} totals ${order.total.amount}, but its lines and shipping add up to ${owed}`);
     if (SOLD.has(order.status)) {
       if (captured.length !== 1) problems.push(`I2: order ${order.id} is ${order.status} with ${captured.length} captured payments`);
       else if (captured[0]!.amount.amount !== order.total.amount) problems.push(`I2: order ${order.id} captured ${captured[0]!.amount.amount}, its total is ${order.total.amount}`);

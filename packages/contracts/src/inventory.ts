@@ -118,16 +118,25 @@ export const inventoryReleased = defineEvent({
   ),
 });
 
-/** A product's stock changed; carries the whole current state (catalog shows it). */
+/**
+ * A product's stock changed; carries the whole current state (catalog shows it) and the stock's
+ * version, so that a consumer can tell a stale event from a newer one. `version` was added
+ * without a new schema version: it is optional, and events written before it lack it.
+ */
 export const stockChanged = defineEvent({
   type: 'stock.changed',
   version: 1,
   producer: 'inventory',
   subject: 'the product id',
-  description: "A product's available or reserved stock changed; the event carries the new totals, not a diff.",
+  description: "A product's available or reserved stock changed; the event carries the new totals, not a diff, and the stock's version.",
   delivery: eventDelivery,
   schema: Type.Object(
-    { productId: Id, available: Type.Integer({ minimum: 0 }), reserved: Type.Integer({ minimum: 0 }) },
+    {
+      productId: Id,
+      available: Type.Integer({ minimum: 0 }),
+      reserved: Type.Integer({ minimum: 0 }),
+      version: Type.Optional(Type.Integer({ minimum: 1, description: "The product's stock version: bumped by every change, in its transaction, so a later change has a higher one. Apply an event only if its version is higher than the last applied. Missing in events from before it existed." })),
+    },
     { additionalProperties: false },
   ),
 });

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Address, Id, ItemQuantity, Money, Page, PageQuery } from './common.ts';
 import { defineEvent } from './events.ts';
 import { CardNumber, PaymentStatusSchema } from './payments.ts';
-import { ShipmentStatusSchema } from './shipping.ts';
+import { ShipmentStatusSchema, ShippingService } from './shipping.ts';
 
 /** Where an order stands: PENDING → CONFIRMED → SHIPPED → DELIVERED, or → CANCELLED. */
 export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
@@ -28,12 +28,23 @@ export const OrderHistoryEntry = Type.Object({
 });
 export type OrderHistoryEntry = Static<typeof OrderHistoryEntry>;
 
+/** The shipping an order pays for: the service chosen and its price, as shipping quoted it when the order was placed. */
+export const OrderShipping = Type.Object({
+  service: ShippingService,
+  carrier: Type.String(),
+  price: Money,
+});
+export type OrderShipping = Static<typeof OrderShipping>;
+
 /** An order, as its owner and admins see it. */
 export const Order = Type.Object({
   id: Id,
   userId: Id,
   status: OrderStatusSchema,
   items: Type.Array(OrderLine),
+  // Optional, so that a client checking answers against this schema still accepts an orders service from before it.
+  shipping: Type.Optional(Type.Union([OrderShipping, Type.Null()], { description: 'The shipping charged; null for an order placed before shipping was charged (and absent from an orders service of that time)' })),
+  /** The lines plus the shipping: what is charged. */
   total: Money,
   shippingAddress: Address,
   payment: Type.Union([Type.Object({ id: Type.Union([Id, Type.Null()]), status: Type.Union([PaymentStatusSchema, Type.Null()]), cardLast4: Type.String() }), Type.Null()]),
@@ -45,11 +56,17 @@ export const Order = Type.Object({
 });
 export type Order = Static<typeof Order>;
 
-/** `POST /orders` body. Without `items`, the caller's cart is ordered. */
+/** `POST /orders` body. Without `items`, the caller's cart is ordered; without `shipping`, it goes standard. */
 export const PlaceOrderBody = Type.Object(
   {
     items: Type.Optional(Type.Array(ItemQuantity, { minItems: 1, maxItems: 50 })),
     shippingAddress: Address,
+    shipping: Type.Optional(
+      Type.Object(
+        { service: ShippingService },
+        { additionalProperties: false, description: 'The shipping chosen among those `POST /shipping/quotes` offers; standard when left out. Its price is added to the total.' },
+      ),
+    ),
     payment: Type.Object({ cardNumber: CardNumber }, { additionalProperties: false }),
   },
   { additionalProperties: false },
@@ -181,5 +198,15 @@ export const orderDelivered = defineEvent({
   schema: Type.Object(customer, { additionalProperties: false }),
 });
 
+export const orderCancellationRefused = defineEvent({
+  type: 'order.cancellation-refused',
+  version: 1,
+  producer: 'orders',
+  subject: 'the order id',
+  description: 'A cancellation was accepted but could not be carried out (the shipment had already left): the order goes on, in the status it names.',
+  delivery: eventDelivery,
+  schema: Type.Object({ ...customer, status: OrderStatusSchema, reason: Type.String() }, { additionalProperties: false }),
+});
+
 /** Every event orders publishes (its saga commands are declared by the services that handle them). */
-export const orderEvents = { orderPlaced, orderConfirmed, orderCancelled, orderShipped, orderDelivered } as const;
+export const orderEvents = { orderPlaced, orderConfirmed, orderCancelled, orderShipped, orderDelivered, orderCancellationRefused } as const;

@@ -47,8 +47,8 @@ export const PAYMENT_STATUSES = ['pending', 'authorized', 'declined', 'captured'
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 export const PaymentStatusSchema = Type.Union(PAYMENT_STATUSES.map((s) => Type.Literal(s)));
 
-/** Why the provider refused a card. */
-export const DeclineCode = Type.Union([Type.Literal('card_declined'), Type.Literal('insufficient_funds'), Type.Literal('provider_unavailable')]);
+/** Why a payment was refused: by the provider, or by payments itself (an amount that does not add up). */
+export const DeclineCode = Type.Union([Type.Literal('card_declined'), Type.Literal('insufficient_funds'), Type.Literal('provider_unavailable'), Type.Literal('amount_mismatch')]);
 export type DeclineCode = Static<typeof DeclineCode>;
 
 /** A payment for one order, as its owner and admins see it. */
@@ -91,18 +91,32 @@ const reason = Type.String({ maxLength: 500 });
 
 // Commands. The orders service's checkout saga sends them; payments handles them.
 
+/** What an order's total is made of: its priced items and its shipping. */
+export const AmountBreakdown = Type.Object(
+  {
+    items: Type.Array(Type.Object({ productId: Id, quantity: Type.Integer({ minimum: 1 }), unitPrice: Money }, { additionalProperties: false }), { minItems: 1, maxItems: 100 }),
+    shipping: Money,
+  },
+  { additionalProperties: false, description: 'Payments refuses an amount that is not the sum of the items (quantity × unit price) and the shipping, in one currency' },
+);
+export type AmountBreakdown = Static<typeof AmountBreakdown>;
+
 /**
  * Authorize the order's total on the card the token stands for. Version 2: version 1 carried the
- * full card number, which no message carries any more.
+ * full card number, which no message carries any more. `breakdown` was added later, optional (a
+ * command sent before it has none, and is not checked).
  */
 export const authorizePayment = defineEvent({
   type: 'payment.authorize',
   version: 2,
   producer: 'orders',
   subject: 'the order id',
-  description: "A command from the checkout saga: authorize the order's total on the card, named by the provider's token and its last four digits (never the card number).",
+  description: "A command from the checkout saga: authorize the order's total (its items plus its shipping, itemized in `breakdown`) on the card, named by the provider's token and its last four digits (never the card number).",
   delivery: commandDelivery,
-  schema: Type.Object({ orderId: Id, userId: Id, amount: Money, paymentToken: PaymentToken, cardLast4: CardLast4 }, { additionalProperties: false }),
+  schema: Type.Object(
+    { orderId: Id, userId: Id, amount: Money, paymentToken: PaymentToken, cardLast4: CardLast4, breakdown: Type.Optional(AmountBreakdown) },
+    { additionalProperties: false },
+  ),
 });
 
 /** Capture the order's authorized payment. */

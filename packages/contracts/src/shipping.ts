@@ -69,16 +69,22 @@ const eventDelivery = 'at least once; in order per subject; consumers deduplicat
 
 // Commands. The orders service's checkout saga sends them; shipping handles them.
 
-/** Schedule the shipment of an order's items to its address. */
+/** Schedule the shipment of an order's items to its address, at the service the order paid for. */
 export const scheduleShipment = defineEvent({
   type: 'shipment.schedule',
   version: 1,
   producer: 'orders',
   subject: 'the order id',
-  description: "A command from the checkout saga: schedule the order's shipment (standard service).",
+  description: "A command from the checkout saga: schedule the order's shipment, at the service the customer chose (standard when none is named).",
   delivery: commandDelivery,
   schema: Type.Object(
-    { orderId: Id, userId: Id, address: Address, items: Type.Array(ItemQuantity, { minItems: 1, maxItems: 100 }) },
+    {
+      orderId: Id,
+      userId: Id,
+      address: Address,
+      items: Type.Array(ItemQuantity, { minItems: 1, maxItems: 100 }),
+      service: Type.Optional(ShippingService),
+    },
     { additionalProperties: false },
   ),
 });
@@ -148,7 +154,20 @@ export const shipmentCancelled = defineEvent({
   schema: Type.Object({ ...shipmentFacts, reason: Type.String() }, { additionalProperties: false }),
 });
 
+export const shipmentCancellationRefused = defineEvent({
+  type: 'shipment.cancellation-refused',
+  version: 1,
+  producer: 'shipping',
+  subject: 'the order id',
+  description: 'A shipment.cancel came after the shipment left the warehouse: it cannot be cancelled, and stays as it is (the answer to the command).',
+  delivery: eventDelivery,
+  schema: Type.Object(
+    { ...shipmentFacts, status: Type.Union([Type.Literal('dispatched'), Type.Literal('delivered')]), reason: Type.String() },
+    { additionalProperties: false },
+  ),
+});
+
 /** Every event shipping publishes. */
-export const shippingEvents = { shipmentScheduled, shipmentSchedulingFailed, shipmentDispatched, shipmentDelivered, shipmentCancelled } as const;
+export const shippingEvents = { shipmentScheduled, shipmentSchedulingFailed, shipmentDispatched, shipmentDelivered, shipmentCancelled, shipmentCancellationRefused } as const;
 /** The commands shipping accepts from the checkout saga. */
 export const shippingCommands = { scheduleShipment, cancelShipment } as const;

@@ -158,7 +158,7 @@ describe('registry', () => {
     expect(ALL_EVENTS).toHaveLength(declared.length);
     for (const def of declared) expect(ALL_EVENTS.filter((e) => e === def)).toHaveLength(1);
     expect(ALL_EVENTS.filter((e) => e.producer === 'orders').map((e) => e.type).sort()).toEqual([
-      'inventory.commit', 'inventory.release', 'inventory.reserve', 'order.cancelled', 'order.confirmed', 'order.delivered', 'order.placed', 'order.shipped',
+      'inventory.commit', 'inventory.release', 'inventory.reserve', 'order.cancellation-refused', 'order.cancelled', 'order.confirmed', 'order.delivered', 'order.placed', 'order.shipped',
       'payment.authorize', 'payment.cancel', 'payment.capture', 'shipment.cancel', 'shipment.schedule',
     ]);
   });

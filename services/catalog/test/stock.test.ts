@@ -6,8 +6,8 @@ import { stockChanged } from '@emporium/contracts/inventory';
 import service from '../src/service.ts';
 
 /** A stock.changed event as inventory publishes it. */
-function stockEvent(productId: string, available: number, reserved = 0): CloudEvent<unknown> {
-  return cloudEvent(stockChanged, { productId, available, reserved }, productId);
+function stockEvent(productId: string, available: number, reserved = 0, version?: number): CloudEvent<unknown> {
+  return cloudEvent(stockChanged, { productId, available, reserved, ...(version === undefined ? {} : { version }) }, productId);
 }
 
 describeOnDatabases('catalog stock read model', (kind) => {
@@ -50,6 +50,24 @@ describeOnDatabases('catalog stock read model', (kind) => {
     await deliver(sellOut);
     await deliver(sellOut);
     expect((await shown(product.id)).stock).toEqual({ available: 0 });
+  });
+
+  it('applies a stock change only if it is newer than the one shown: a stale redelivery changes nothing', async () => {
+    const product = await createProduct('STK-2', 10);
+    const older = stockEvent(product.id, 8, 2, 2);
+    const newer = stockEvent(product.id, 5, 5, 3);
+    await deliver(older);
+    await deliver(newer);
+    expect((await shown(product.id)).stock).toEqual({ available: 5 });
+    // The older event comes again (a redelivery after a newer one, or out of order across consumers).
+    await deliver({ ...older, id: randomUUID() });
+    expect((await shown(product.id)).stock).toEqual({ available: 5 });
+    // An event of inventory before versions (no version) no longer overwrites a versioned copy.
+    await deliver(stockEvent(product.id, 9));
+    expect((await shown(product.id)).stock).toEqual({ available: 5 });
+    await deliver(stockEvent(product.id, 1, 9, 4));
+    expect((await shown(product.id)).stock).toEqual({ available: 1 });
+    expect(await svc.built.ctx.messaging.deadLetters()).toEqual([]);
   });
 
   it('ignores stock of a product it does not have, without a dead letter', async () => {

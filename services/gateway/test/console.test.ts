@@ -380,8 +380,8 @@ describe('the console routes', () => {
   it("shows each client's breaker by service and purpose, and an open one once a service keeps failing", async () => {
     const before = (await gw.app.inject({ method: 'GET', url: '/api/v1/ops/breakers', headers: admin })).json();
     const purposes = (service: string) => before.data.find((d: { service: string }) => d.service === service).clients.map((c: { purpose: string }) => c.purpose);
-    expect(purposes('catalog')).toEqual(['proxy', 'event-streams']);
-    expect(purposes('orders')).toEqual(['proxy', 'event-streams', 'dashboard']);
+    expect(purposes('catalog')).toEqual(['proxy', 'event-streams', 'ops']);
+    expect(purposes('orders')).toEqual(['proxy', 'event-streams', 'dashboard', 'ops']);
     expect(before.data.every((d: { clients: Array<{ state: string }> }) => d.clients.every((c) => c.state === 'closed'))).toBe(true);
 
     // The catalog stand-ins answer 500 to anything but probes: the proxy's breaker opens.
@@ -390,6 +390,7 @@ describe('the console routes', () => {
     expect(after.data.find((d: { service: string }) => d.service === 'catalog').clients).toEqual([
       { purpose: 'proxy', state: 'open' },
       { purpose: 'event-streams', state: 'closed' },
+      { purpose: 'ops', state: 'closed' },
     ]);
   });
 });

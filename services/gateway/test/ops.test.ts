@@ -154,3 +154,48 @@ describe('gateway ops routes', () => {
     expect(res.json().data).toHaveLength(2);
   });
 });
+
+describe('gateway ops fan-out and the proxy keep separate breakers', () => {
+  let catalog: StubService;
+  let orders: StubService;
+  let tokens: TestTokens;
+  let gw: BuiltService;
+  let admin: { authorization: string };
+
+  beforeAll(async () => {
+    // Each backend's ops routes fail with 500; what shoppers use answers 200.
+    const opsFail: Answer = ({ url }) => (url.startsWith('/ops/') ? { status: 500, body: { title: 'boom', status: 500 } } : { status: 200, body: { data: [] } });
+    catalog = await fakeService(opsFail);
+    orders = await fakeService(opsFail);
+    tokens = await testTokens();
+    admin = await tokens.auth({ roles: ['admin'] });
+    gw = await buildService(gateway, {
+      source: { LOG_LEVEL: 'silent', CATALOG_URL: catalog.url, ORDERS_URL: orders.url, UPSTREAM_TIMEOUT_MS: '500' },
+      verifier: tokens.verifier,
+    });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await catalog.stop();
+    await orders.stop();
+  });
+
+  it("opens only the ops clients' breakers when ops routes fail; shoppers' proxied calls still go through", async () => {
+    for (let i = 0; i < 10; i++) {
+      expect((await gw.app.inject({ method: 'GET', url: '/api/v1/ops/outbox', headers: admin })).json().unavailable).toContain('catalog');
+      await gw.app.inject({ method: 'GET', url: '/api/v1/ops/dead-letters', headers: admin });
+      expect((await gw.app.inject({ method: 'GET', url: '/api/v1/ops/sagas', headers: admin })).statusCode).toBeGreaterThanOrEqual(500);
+    }
+    const breakers = (await gw.app.inject({ method: 'GET', url: '/api/v1/ops/breakers', headers: admin })).json() as { data: Array<{ service: string; clients: Array<{ purpose: string; state: string }> }> };
+    const of = (service: string) => Object.fromEntries(breakers.data.find((d) => d.service === service)!.clients.map((c) => [c.purpose, c.state]));
+    expect(of('catalog')).toMatchObject({ proxy: 'closed', ops: 'open' });
+    expect(of('orders')).toMatchObject({ proxy: 'closed', ops: 'open' });
+
+    const before = catalog.calls.length;
+    const products = await gw.app.inject({ method: 'GET', url: '/api/v1/products' });
+    expect(products.statusCode).toBe(200);
+    expect(catalog.calls.length).toBe(before + 1);
+    const mine = await gw.app.inject({ method: 'GET', url: '/api/v1/orders', headers: await tokens.auth() });
+    expect(mine.statusCode).toBe(200);
+  });
+});

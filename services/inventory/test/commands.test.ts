@@ -36,8 +36,8 @@ describeOnDatabases('inventory saga commands', (kind) => {
     expect(ttl).toBeLessThanOrEqual(15 * 60_000);
     expect(await stock(a)).toEqual({ available: 7, reserved: 3, sold: 0 });
     expect(await stock(b)).toEqual({ available: 0, reserved: 4, sold: 0 });
-    expect((await inv.published(a)).at(-1)!.data).toEqual({ productId: a, available: 7, reserved: 3 });
-    expect((await inv.published(b)).at(-1)!.data).toEqual({ productId: b, available: 0, reserved: 4 });
+    expect((await inv.published(a)).at(-1)!.data).toEqual({ productId: a, available: 7, reserved: 3, version: expect.any(Number) });
+    expect((await inv.published(b)).at(-1)!.data).toEqual({ productId: b, available: 0, reserved: 4, version: expect.any(Number) });
     const res = await inv.app.inject({ method: 'GET', url: `/inventory/${a}` });
     expect(res.json()).toEqual({ productId: a, available: 7, reserved: 3 });
   });
@@ -115,7 +115,7 @@ describeOnDatabases('inventory saga commands', (kind) => {
     expect(replies[1]!.data).toEqual({ orderId, items: [{ productId: a, quantity: 2 }] });
     expect(replies[2]!.data).toEqual(replies[1]!.data);
     expect(await stock(a)).toEqual({ available: 3, reserved: 0, sold: 2 });
-    expect((await inv.published(a)).at(-1)!.data).toEqual({ productId: a, available: 3, reserved: 0 });
+    expect((await inv.published(a)).at(-1)!.data).toEqual({ productId: a, available: 3, reserved: 0, version: expect.any(Number) });
     expect((await inv.reservation(orderId))?.status).toBe('committed');
 
     // A reserve retried after the commit re-announces the same reservation and holds nothing.
@@ -138,7 +138,7 @@ describeOnDatabases('inventory saga commands', (kind) => {
     expect(replies[1]!.data).toEqual(released);
     expect(replies[2]!.data).toEqual(released);
     expect(await stock(a)).toEqual({ available: 5, reserved: 0, sold: 0 });
-    expect((await inv.published(a)).at(-1)!.data).toEqual({ productId: a, available: 5, reserved: 0 });
+    expect((await inv.published(a)).at(-1)!.data).toEqual({ productId: a, available: 5, reserved: 0, version: expect.any(Number) });
 
     // A reserve arriving again after the release holds nothing and says nothing.
     await inv.reserve(orderId, [{ productId: a, quantity: 2 }]);

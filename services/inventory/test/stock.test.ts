@@ -25,7 +25,7 @@ describeOnDatabases('inventory stock', (kind) => {
     // A second product.created for the same product (a new event id) changes nothing.
     await inv.createProduct(99, productId);
     expect(await inv.counters(productId)).toMatchObject({ available: 12, received: 12 });
-    expect(await inv.published(productId)).toEqual([{ type: 'stock.changed', subject: productId, data: { productId, available: 12, reserved: 0 } }]);
+    expect(await inv.published(productId)).toEqual([{ type: 'stock.changed', subject: productId, data: { productId, available: 12, reserved: 0, version: 1 } }]);
   });
 
   it('answers 404 problem+json for a product it has no stock for', async () => {
@@ -55,7 +55,13 @@ describeOnDatabases('inventory stock', (kind) => {
     expect((await put(productId, { available: 0 })).statusCode).toBe(200);
     const changes = (await inv.published(productId)).map((e) => e.data);
     expect(changes).toHaveLength(before);
-    expect(changes.slice(-2)).toEqual([{ productId, available: 20, reserved: 3 }, { productId, available: 0, reserved: 3 }]);
+    // Each change carries the product's stock version, bumped in the transaction that made it, so the catalog can tell a stale one.
+    expect(changes).toEqual([
+      { productId, available: 10, reserved: 0, version: 1 },
+      { productId, available: 7, reserved: 3, version: 2 },
+      { productId, available: 20, reserved: 3, version: 3 },
+      { productId, available: 0, reserved: 3, version: 4 },
+    ]);
   });
 
   it('refuses the PUT without a token (401) and to a customer (403), changing nothing', async () => {

@@ -6,6 +6,8 @@ export const ordersSettings = {
   CART_URL: setting.urlList().with(['http://127.0.0.1:8104']),
   /** The payments service's replicas: a card number is exchanged there for the provider's token. */
   PAYMENTS_URL: setting.urlList().with(['http://127.0.0.1:8106']),
+  /** The shipping service's replicas: the chosen shipping is priced there when an order is placed. */
+  SHIPPING_URL: setting.urlList().with(['http://127.0.0.1:8107']),
   /** How long a saga step may wait for its reply before the saga compensates. */
   SAGA_STEP_TIMEOUT_MS: setting.int({ min: 100, max: 3_600_000 }).with(5_000),
   /** How long a compensation may wait for its reply before it is sent again. */

@@ -9,6 +9,7 @@ export const ordersErrors = defineErrors({
   ORDERS_INVALID_CARD: { status: 422, title: 'The card number is not valid' },
   ORDERS_UNKNOWN_PRODUCT: { status: 422, title: 'A product cannot be ordered' },
   ORDERS_CURRENCY_MISMATCH: { status: 422, title: 'The products are priced in different currencies' },
+  ORDERS_DESTINATION_NOT_SERVED: { status: 422, title: 'No carrier ships to the address' },
   ORDERS_TOTAL_TOO_LARGE: { status: 422, title: 'The order total is over the largest amount the platform handles' },
   ORDERS_NOT_CANCELLABLE: { status: 409, title: 'The order can no longer be cancelled' },
   ORDERS_SAGA_NOT_FOUND: { status: 404, title: 'No such saga' },

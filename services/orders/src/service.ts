@@ -48,7 +48,8 @@ export default defineService({
 
     const cart = ctx.upstream({ name: 'cart', urls: settings.CART_URL, timeoutMs: 2_000 });
     const payments = ctx.upstream({ name: 'payments', urls: settings.PAYMENTS_URL, timeoutMs: 5_000 });
-    await app.register(orderRoutes, { db, verifier, messaging, saga, cart, payments });
+    const shipping = ctx.upstream({ name: 'shipping', urls: settings.SHIPPING_URL, timeoutMs: 2_000 });
+    await app.register(orderRoutes, { db, verifier, messaging, saga, cart, payments, shipping });
     await app.register(orderEventsRoutes, { db, verifier, feed, pollMs: settings.ORDER_STREAM_POLL_MS, perUser: settings.ORDER_STREAMS_PER_USER });
     await app.register(sagaRoutes, { db, verifier, saga, history });
   },

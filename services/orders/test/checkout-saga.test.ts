@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeOnDatabases } from '@emporium/testing';
 import { inventoryCommitted, inventoryReleased, inventoryReservationFailed, inventoryReserved } from '@emporium/contracts/inventory';
 import { paymentAuthorized, paymentCaptured, paymentDeclined, paymentRefunded, paymentVoided } from '@emporium/contracts/payments';
-import { shipmentCancelled, shipmentDispatched, shipmentScheduled } from '@emporium/contracts/shipping';
+import { shipmentCancellationRefused, shipmentCancelled, shipmentDispatched, shipmentScheduled } from '@emporium/contracts/shipping';
 import { startOrders, type Orders } from './helpers.ts';
 
 const usd = (amount: number) => ({ amount, currency: 'USD' });
@@ -25,6 +25,8 @@ function participants(o: Orders) {
     refunded: (orderId: string, amount: number, byAdmin = false) => o.send(paymentRefunded, { orderId, paymentId, amount: usd(amount), reason: byAdmin ? 'damaged in the warehouse' : 'compensation', byAdmin }),
     shipmentCancelled: (orderId: string) => o.send(shipmentCancelled, { orderId, shipmentId, trackingNumber: 'EMP123', carrier: 'Emporium Post', reason: 'compensation' }),
     dispatched: (orderId: string) => o.send(shipmentDispatched, { orderId, shipmentId, trackingNumber: 'EMP123', carrier: 'Emporium Post' }),
+    cancelRefused: (orderId: string) =>
+      o.send(shipmentCancellationRefused, { orderId, shipmentId, trackingNumber: 'EMP123', carrier: 'Emporium Post', status: 'dispatched', reason: 'the shipment was dispatched before it could be cancelled' }),
   };
 }
 
@@ -53,7 +55,9 @@ describeOnDatabases('orders: the checkout saga', (kind) => {
     const order = await o.order(id, userId);
     // Duplicate lines of one product are merged; prices come from the catalog's events.
     expect(order.items.map((l) => [l.name, l.quantity, l.lineTotal.amount])).toEqual([['Kettle', 1, 2_500], ['Mug', 3, 2_400]]);
-    expect(order.total).toEqual(usd(4_900));
+    // The items, and standard shipping of 4 items to London: $14.99 and $3.00 for each further item.
+    expect(order.total).toEqual(usd(4_900 + 2_399));
+    expect(order.shipping).toEqual({ service: 'standard', carrier: 'Emporium Post', price: usd(2_399) });
     expect(await o.types(id)).toEqual(['order.placed', 'inventory.reserve']);
 
     await p.reserved(id);
@@ -62,7 +66,15 @@ describeOnDatabases('orders: the checkout saga', (kind) => {
     expect((await o.types(id)).slice(2)).toEqual(['payment.authorize', 'shipment.schedule', 'inventory.commit']);
     // The card travels as the provider's token and its last four digits, never as its number.
     const authorize = (await o.published(id))[2]![1];
-    expect(authorize).toEqual({ orderId: id, userId, amount: usd(4_900), paymentToken: expect.stringMatching(/^tok_/), cardLast4: '4242' });
+    expect(authorize).toEqual({
+      orderId: id,
+      userId,
+      amount: usd(7_299),
+      paymentToken: expect.stringMatching(/^tok_/),
+      cardLast4: '4242',
+      // What the amount is made of, for payments to check.
+      breakdown: { items: [{ productId: kettle, quantity: 1, unitPrice: usd(2_500) }, { productId: mug, quantity: 3, unitPrice: usd(800) }], shipping: usd(2_399) },
+    });
     await p.committed(id);
     expect((await o.order(id, userId)).status).toBe('PENDING');
     await p.captured(id, 4_900);
@@ -139,6 +151,41 @@ describeOnDatabases('orders: the checkout saga', (kind) => {
     expect(mine.headers['content-type']).toContain('application/problem+json');
     const stranger = await o.built.app.inject({ method: 'POST', url: `/orders/${id}/cancel`, headers: await o.auth(randomUUID()) });
     expect(stranger.statusCode).toBe(404);
+  });
+
+  it('keeps a confirmed order whose cancellation shipping refused: the saga is completed again and the customer told why', async () => {
+    const { id, userId } = await place();
+    for (const step of [p.reserved, (x: string) => p.authorized(x, 7_299), p.scheduled, p.committed, (x: string) => p.captured(x, 7_299)]) await step(id);
+    const res = await o.built.app.inject({ method: 'POST', url: `/orders/${id}/cancel`, headers: await o.auth(userId) });
+    expect(res.statusCode).toBe(202);
+    expect((await o.types(id)).at(-1)).toBe('shipment.cancel');
+    await p.cancelRefused(id);
+    await p.cancelRefused(id); // the answer to a re-sent cancel changes nothing more
+    const admin = await o.auth(randomUUID(), ['admin']);
+    expect((await o.built.app.inject({ method: 'GET', url: `/ops/sagas/${id}`, headers: admin })).json()).toMatchObject({ status: 'COMPLETED', lastError: null, deadlineAt: null });
+    expect((await o.types(id)).slice(7)).toEqual(['shipment.cancel', 'order.cancellation-refused']);
+    expect((await o.published(id)).at(-1)![1]).toMatchObject({ status: 'CONFIRMED', reason: 'the shipment was dispatched before it could be cancelled' });
+    await p.dispatched(id);
+    const order = await o.order(id, userId);
+    expect(order).toMatchObject({ status: 'SHIPPED', cancellationReason: null, payment: { status: 'captured' } });
+  });
+
+  it('fails a running saga at once, for an operator, when its shipment has left and cannot be cancelled', async () => {
+    const { id, userId } = await place();
+    for (const step of [p.reserved, (x: string) => p.authorized(x, 7_299), p.scheduled]) await step(id);
+    // Cancelled while the stock is being committed, just as the shipment is dispatched.
+    const res = await o.built.app.inject({ method: 'POST', url: `/orders/${id}/cancel`, headers: await o.auth(userId) });
+    expect(res.statusCode).toBe(202);
+    await p.cancelRefused(id);
+    const admin = await o.auth(randomUUID(), ['admin']);
+    expect((await o.built.app.inject({ method: 'GET', url: `/ops/sagas/${id}`, headers: admin })).json()).toMatchObject({
+      status: 'FAILED',
+      stuck: true,
+      lastError: 'schedule-shipment: the shipment was dispatched before it could be cancelled',
+    });
+    // Nothing else was undone: what is left is for the operator to settle.
+    expect(await o.types(id)).not.toContain('payment.cancel');
+    expect((await o.order(id, userId)).status).toBe('PENDING');
   });
 
   it('undoes a confirmed order that an admin refunded, but only until it ships', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BuiltService, Database, Transport } from '@emporium/kit';
 import payments from '@emporium/payments';
+import shipping from '@emporium/shipping';
 import { cloudEvent, deliver, startTestService, testTokens, type DatabaseKind, type TestService } from '@emporium/testing';
 import { productCreated } from '@emporium/contracts/catalog';
 import type { EventData, EventDefinition } from '@emporium/contracts/events';
@@ -27,6 +28,8 @@ export interface Orders {
   built: BuiltService;
   /** The real payments service that orders exchanges card numbers with for tokens. */
   payments: TestService;
+  /** The real shipping service that orders asks for the price of the chosen shipping. */
+  shipping: TestService;
   /** A bearer header for `userId` (a customer unless `roles` says otherwise). */
   auth(userId: string, roles?: string[]): Promise<{ authorization: string }>;
   /** Delivers an event of `definition` (about `subject`) as its producer's relay would. */
@@ -34,7 +37,7 @@ export interface Orders {
   /** Makes a product orderable at `amount` cents, as catalog's product.created would. */
   product(name: string, amount: number): Promise<string>;
   /** POST /orders as `userId` for `items`; returns the response. */
-  place(userId: string, items: Array<{ productId: string; quantity: number }>, opts?: { key?: string; card?: string }): Promise<{ statusCode: number; body: { id: string; status: string } & Record<string, unknown> }>;
+  place(userId: string, items: Array<{ productId: string; quantity: number }>, opts?: { key?: string; card?: string; shipping?: { service: string } }): Promise<{ statusCode: number; body: { id: string; status: string } & Record<string, unknown> }>;
   /** GET /orders/:id as `userId` (an admin when `admin`). */
   order(id: string, userId: string, admin?: boolean): Promise<Order>;
   /** The commands and events orders published for `orderId`, oldest first: [type, data]. */
@@ -46,22 +49,30 @@ export interface Orders {
 
 /**
  * Builds and starts the orders service with `settings` on `kind`'s database, beside a payments
- * service that trusts the same tokens (orders passes the caller's token on when it tokenizes a
- * card). Each has its own transport unless `opts.transport` is shared, and then payments takes
- * part in the checkout.
+ * service and a shipping service that trust the same tokens (orders passes the caller's token on
+ * when it tokenizes a card, and asks shipping for the price of the chosen shipping). Each has its
+ * own transport unless `opts.transport` is shared, and then payments takes part in the checkout,
+ * and shipping too with `opts.shipping`.
  */
-export async function startOrders(kind: DatabaseKind, settings: Record<string, string> = {}, opts: { transport?: Transport } = {}): Promise<Orders> {
+export async function startOrders(kind: DatabaseKind, settings: Record<string, string> = {}, opts: { transport?: Transport; shipping?: boolean } = {}): Promise<Orders> {
   const keys = await testTokens();
   const paymentsService = await startTestService(payments, kind, { PAYMENT_PROVIDER_LATENCY_MS: '0', OUTBOX_POLL_MS: '100' }, { tokens: keys, transport: opts.transport });
   const paymentsUrl = await paymentsService.built.listen(0);
+  const shippingService = await startTestService(shipping, kind, { OUTBOX_POLL_MS: '100' }, { tokens: keys, transport: opts.shipping ? opts.transport : undefined }).catch(async (err: unknown) => {
+    await paymentsService.close();
+    throw err;
+  });
+  const shippingUrl = await shippingService.built.listen(0);
   const { built, tokens, transport, close } = await startTestService(service, kind, {
     SAGA_STEP_TIMEOUT_MS: '60000',
     SAGA_COMPENSATION_TIMEOUT_MS: '60000',
     OUTBOX_POLL_MS: '100',
     CART_URL: 'http://127.0.0.1:9',
     PAYMENTS_URL: paymentsUrl,
+    SHIPPING_URL: shippingUrl,
     ...settings,
   }, { tokens: keys, transport: opts.transport }).catch(async (err: unknown) => {
+    await shippingService.close();
     await paymentsService.close();
     throw err;
   });
@@ -74,6 +85,7 @@ export async function startOrders(kind: DatabaseKind, settings: Record<string, s
   return {
     built,
     payments: paymentsService,
+    shipping: shippingService,
     auth,
     send,
     async product(name, amount) {
@@ -86,7 +98,7 @@ export async function startOrders(kind: DatabaseKind, settings: Record<string, s
         method: 'POST',
         url: '/orders',
         headers: { ...(await auth(userId)), 'idempotency-key': opts.key ?? randomUUID() },
-        payload: { items, shippingAddress: ADDRESS, payment: { cardNumber: opts.card ?? APPROVED_CARD } },
+        payload: { items, shippingAddress: ADDRESS, payment: { cardNumber: opts.card ?? APPROVED_CARD }, ...(opts.shipping ? { shipping: opts.shipping } : {}) },
       });
       return { statusCode: res.statusCode, body: res.json() };
     },
@@ -99,6 +111,7 @@ export async function startOrders(kind: DatabaseKind, settings: Record<string, s
     types: async (orderId) => (await published(orderId)).map(([type]) => type),
     async close() {
       await close();
+      await shippingService.close();
       await paymentsService.close();
     },
   };

@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { get, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeOnDatabases } from '@emporium/testing';
-import { inventoryReservationFailed } from '@emporium/contracts/inventory';
+import { inventoryReservationFailed, inventoryReserved } from '@emporium/contracts/inventory';
+import { paymentAuthorized } from '@emporium/contracts/payments';
 import { productDeleted, productUpdated } from '@emporium/contracts/catalog';
 import { ADDRESS, startOrders, type Orders } from './helpers.ts';
+
+const usd = (amount: number) => ({ amount, currency: 'USD' });
 
 describeOnDatabases('orders: the API', (kind) => {
   let o: Orders;
@@ -123,6 +126,44 @@ describeOnDatabases('orders: the API', (kind) => {
     expect(refused.body.code).toBe('ORDERS_UNKNOWN_PRODUCT');
   });
 
+  it('charges the chosen shipping: the total is the items plus the price shipping quotes, and the saga authorizes it with its breakdown', async () => {
+    const userId = randomUUID();
+    // To London (Europe): standard is $14.99 for the first item and $3.00 for each further one; express $34.99 and $5.00.
+    const standard = await o.place(userId, [{ productId: kettle, quantity: 2 }]);
+    expect(standard.statusCode).toBe(202);
+    const plain = await o.order(standard.body.id, userId);
+    expect(plain.shipping).toEqual({ service: 'standard', carrier: 'Emporium Post', price: usd(1_799) });
+    expect(plain.total).toEqual(usd(5_000 + 1_799));
+
+    const express = await o.place(userId, [{ productId: kettle, quantity: 2 }], { shipping: { service: 'express' } });
+    expect(express.statusCode).toBe(202);
+    const id = express.body.id;
+    const order = await o.order(id, userId);
+    expect(order.shipping).toEqual({ service: 'express', carrier: 'Emporium Express', price: usd(3_999) });
+    expect(order.total).toEqual(usd(5_000 + 3_999));
+    expect((await o.published(id))[0]).toEqual(['order.placed', expect.objectContaining({ total: usd(8_999) })]);
+
+    await o.send(inventoryReserved, { orderId: id, reservationId: randomUUID(), items: [{ productId: kettle, quantity: 2 }], expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    const authorize = (await o.published(id)).find(([type]) => type === 'payment.authorize')![1];
+    expect(authorize).toMatchObject({ amount: usd(8_999), breakdown: { items: [{ productId: kettle, quantity: 2, unitPrice: usd(2_500) }], shipping: usd(3_999) } });
+    await o.send(paymentAuthorized, { orderId: id, paymentId: randomUUID(), amount: usd(8_999), providerReference: 'auth_1' });
+    // The shipment is booked at the speed that was paid for.
+    const schedule = (await o.published(id)).find(([type]) => type === 'shipment.schedule')![1];
+    expect(schedule).toMatchObject({ service: 'express' });
+  });
+
+  it('refuses an unknown shipping service and a destination no carrier serves, before writing anything', async () => {
+    const userId = randomUUID();
+    const before = await orderCount();
+    const unknown = await post(userId, { ...body(), shipping: { service: 'teleport' } });
+    expect(unknown.statusCode).toBe(400);
+    const unserved = await post(userId, { ...body(), shippingAddress: { ...ADDRESS, country: 'KP' } });
+    expect(unserved.statusCode).toBe(422);
+    expect(unserved.headers['content-type']).toContain('application/problem+json');
+    expect(unserved.json()).toMatchObject({ code: 'ORDERS_DESTINATION_NOT_SERVED', detail: expect.stringContaining('KP') });
+    expect(await orderCount()).toBe(before);
+  });
+
   it('counts its sagas by status in /metrics', async () => {
     await o.place(randomUUID(), [{ productId: kettle, quantity: 1 }]);
     const metrics = (await o.built.app.inject({ method: 'GET', url: '/metrics', headers: await o.auth(randomUUID(), ['admin']) })).body;
@@ -132,7 +173,8 @@ describeOnDatabases('orders: the API', (kind) => {
 
   it('refuses an order whose total is over the largest amount of money, which its events could not carry', async () => {
     const userId = randomUUID();
-    const safe = await o.product('Safe', 10_000_000_000);
+    // Two are over the largest amount; one, with its shipping, is not.
+    const safe = await o.product('Safe', 6_000_000_000);
     const before = await orderCount();
     const refused = await o.place(userId, [{ productId: safe, quantity: 2 }]);
     expect(refused.statusCode).toBe(422);

@@ -29,7 +29,7 @@ export default defineService({
   migrations: fileURLToPath(new URL('./db/migrations/', import.meta.url)),
   async setup(app, ctx) {
     const s = ctx.settings;
-    const provider = new FakeProvider(ctx.db, { latencyMs: s.PAYMENT_PROVIDER_LATENCY_MS, failureRate: s.PAYMENT_PROVIDER_FAILURE_RATE, tokenTtlMs: s.PAYMENT_PROVIDER_TOKEN_TTL_MS });
+    const provider = new FakeProvider(ctx.db, { latencyMs: s.PAYMENT_PROVIDER_LATENCY_MS, failureRate: s.PAYMENT_PROVIDER_FAILURE_RATE, tokenTtlMs: s.PAYMENT_PROVIDER_TOKEN_TTL_MS, faults: ctx.faults.payment });
     // The provider's own housekeeping, as a real one forgets expired tokens on its side.
     ctx.background('provider-vault', 3_600_000, () => provider.forgetExpiredTokens());
     const worker = new PaymentWorker({

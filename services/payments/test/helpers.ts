@@ -46,7 +46,7 @@ export interface Payments {
   /** POST /payment-methods as `userId`: the card's token, as orders gets it while placing an order. */
   tokenize(cardNumber: string, userId?: string): Promise<PaymentMethod>;
   /** Tokenizes the card as orders does, then sends payment.authorize with the token and last four digits. */
-  authorize(data: { orderId: string; userId: string; amount: Money; cardNumber: string }): Promise<CloudEvent<unknown>>;
+  authorize(data: { orderId: string; userId: string; amount: Money; cardNumber: string; breakdown?: { items: Array<{ productId: string; quantity: number; unitPrice: Money }>; shipping: Money } }): Promise<CloudEvent<unknown>>;
   capture(data: { orderId: string; amount: Money }): Promise<CloudEvent<unknown>>;
   cancel(data: { orderId: string; reason: string }): Promise<CloudEvent<unknown>>;
   /** Runs the worker until nothing is due, waiting for every provider call. */

@@ -90,6 +90,28 @@ describeOnDatabases('payments: test cards and the payment lifecycle', (kind) => 
       expect(await p.events(orderId)).toHaveLength(1);
     });
 
+    it("authorizes an amount that is the order's items plus its shipping, and declines one that is not, without calling the provider", async () => {
+      const items = [{ productId: randomUUID(), quantity: 2, unitPrice: usd(1_000) }, { productId: randomUUID(), quantity: 1, unitPrice: usd(500) }];
+      const right = randomUUID();
+      await p.authorize({ orderId: right, userId, amount: usd(2_500 + 699), cardNumber: TEST_CARDS.approved, breakdown: { items, shipping: usd(699) } });
+      await p.drain();
+      expect(await p.payment(right)).toMatchObject({ status: 'authorized', amount: 3_199 });
+
+      // The saga asks for the items alone: shipping would go uncharged.
+      const wrong = randomUUID();
+      await p.authorize({ orderId: wrong, userId, amount: usd(2_500), cardNumber: TEST_CARDS.approved, breakdown: { items, shipping: usd(699) } });
+      expect(await p.payment(wrong)).toMatchObject({ status: 'declined', decline_code: 'amount_mismatch' });
+      expect(await p.events(wrong)).toEqual([
+        { type: 'payment.declined', data: expect.objectContaining({ code: 'amount_mismatch', message: 'The amount to authorize, 2500 USD, is not the items (2500 USD) plus shipping (699 USD): 3199 USD.' }) },
+      ]);
+      expect(await p.tasks(wrong)).toEqual([]);
+
+      const currency = randomUUID();
+      await p.authorize({ orderId: currency, userId, amount: usd(3_199), cardNumber: TEST_CARDS.approved, breakdown: { items, shipping: { amount: 699, currency: 'EUR' } } });
+      expect(await p.payment(currency)).toMatchObject({ status: 'declined', decline_code: 'amount_mismatch' });
+      expect(await p.tasks(currency)).toEqual([]);
+    });
+
     it('declines an amount of zero at once, without calling the provider', async () => {
       const orderId = randomUUID();
       await p.authorize({ orderId, userId, amount: usd(0), cardNumber: TEST_CARDS.approved });

@@ -140,7 +140,7 @@ describeOnDatabases('shipment commands', (kind) => {
     expect((await s.list(s.admin, { orderId: order.orderId })).data).toEqual([]);
   });
 
-  it('refuses to cancel a dispatched shipment: the command is dead-lettered and nothing changes', async () => {
+  it('refuses to cancel a dispatched or delivered shipment: it answers shipment.cancellation-refused, changes nothing and dead-letters nothing', async () => {
     const order = await s.schedule();
     const shipment = (await s.shipmentOf(order.orderId, order.userId))!;
     expect((await dispatch(shipment.id)).statusCode).toBe(200);
@@ -148,10 +148,29 @@ describeOnDatabases('shipment commands', (kind) => {
     const cancel = command(cancelShipment, { orderId: order.orderId, reason: 'too late' });
     await s.deliver(cancel);
     expect((await s.shipmentOf(order.orderId, order.userId))!.status).toBe('dispatched');
-    expect(await types(order.orderId)).toEqual(['shipment.scheduled', 'shipment.dispatched']);
-    const letters = (await s.built.ctx.messaging.deadLetters()).filter((l) => l.eventId === cancel.id);
-    expect(letters).toEqual([expect.objectContaining({ purpose: 'cancel-shipment', reason: 'failed', attempts: 5 })]);
-    expect(letters[0]!.error).toMatch(/already dispatched.*cannot be cancelled/);
+    const facts = { orderId: order.orderId, shipmentId: shipment.id, trackingNumber: shipment.trackingNumber, carrier: 'Emporium Post' };
+    expect((await s.outbox(order.orderId)).slice(1)).toEqual([
+      { type: 'shipment.dispatched', subject: order.orderId, data: facts },
+      { type: 'shipment.cancellation-refused', subject: order.orderId, data: { ...facts, status: 'dispatched', reason: 'the shipment was dispatched before it could be cancelled' } },
+    ]);
+    // Sent again (the saga's retry), it is answered again.
+    await s.deliver(command(cancelShipment, { orderId: order.orderId, reason: 'too late' }));
+    expect((await types(order.orderId)).filter((t) => t === 'shipment.cancellation-refused')).toHaveLength(2);
+
+    expect((await s.app.inject({ method: 'POST', url: `/shipments/${shipment.id}/deliver`, headers: s.admin })).statusCode).toBe(200);
+    await s.deliver(command(cancelShipment, { orderId: order.orderId, reason: 'too late' }));
+    expect((await s.outbox(order.orderId)).at(-1)).toMatchObject({ type: 'shipment.cancellation-refused', data: { status: 'delivered', reason: 'the shipment was delivered before it could be cancelled' } });
+    expect((await s.shipmentOf(order.orderId, order.userId))!.status).toBe('delivered');
+    expect((await s.built.ctx.messaging.deadLetters()).filter((l) => l.subject === order.orderId)).toEqual([]);
+  });
+
+  it('books the service the order paid for, and standard when the command names none', async () => {
+    const orderId = randomUUID();
+    const userId = randomUUID();
+    await s.deliver(command(scheduleShipment, { orderId, userId, address: address(), items: [{ productId: randomUUID(), quantity: 1 }], service: 'express' }));
+    expect(await s.shipmentOf(orderId, userId)).toMatchObject({ service: 'express', carrier: 'Emporium Express' });
+    const plain = await s.schedule();
+    expect(await s.shipmentOf(plain.orderId, plain.userId)).toMatchObject({ service: 'standard', carrier: 'Emporium Post' });
   });
 
   it('dead-letters an invalid command and stores nothing for it', async () => {

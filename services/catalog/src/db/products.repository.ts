@@ -166,10 +166,17 @@ export async function deleteProduct(q: Queryable, id: string): Promise<boolean> 
 }
 
 /**
- * Sets the copy of a product's available stock that inventory announced; false when the
- * product is unknown (deleted, or not ours). The product's own `updated_at` stays: its fields did not change.
+ * Sets the copy of a product's available stock that inventory announced, if it is newer than the
+ * copy: its `version` is higher than the last one applied. An event without a version (from
+ * before inventory versioned them) is applied only while no versioned one has been. False when
+ * nothing changed: a stale event, or a product that is unknown (deleted, or not ours). The
+ * product's own `updated_at` stays: its fields did not change.
  */
-export async function setStockAvailable(q: Queryable, id: string, available: number): Promise<boolean> {
-  const { rowCount } = await q.query('UPDATE products SET stock_available = $2 WHERE id = $1', [id, available]);
+export async function setStockAvailable(q: Queryable, id: string, available: number, version?: number): Promise<boolean> {
+  const { rowCount } = await q.query(
+    `UPDATE products SET stock_available = $2, stock_version = coalesce($3::bigint, stock_version)
+     WHERE id = $1 AND CASE WHEN $3::bigint IS NULL THEN stock_version = 0 ELSE stock_version < $3::bigint END`,
+    [id, available, version ?? null],
+  );
   return rowCount > 0;
 }

@@ -8,7 +8,7 @@ import { upstreamUrls, type Upstreams } from '../upstreams.ts';
 import { tracesRoutes } from './traces.routes.ts';
 
 /** Why the gateway holds a set of clients: each set has breakers of its own. */
-export type ClientPurpose = 'proxy' | 'event-streams' | 'dashboard';
+export type ClientPurpose = 'proxy' | 'event-streams' | 'dashboard' | 'ops';
 
 /** What the console routes need: the gateway's clients by purpose, its settings and the token verifier. */
 export interface ConsoleRoutesOptions {
@@ -55,12 +55,12 @@ const BreakersAnswer = Type.Object({
   data: Type.Array(
     Type.Object({
       service: Type.String(),
-      clients: Type.Array(Type.Object({ purpose: Type.Union([Type.Literal('proxy'), Type.Literal('event-streams'), Type.Literal('dashboard')]), state: BreakerState })),
+      clients: Type.Array(Type.Object({ purpose: Type.Union([Type.Literal('proxy'), Type.Literal('event-streams'), Type.Literal('dashboard'), Type.Literal('ops')]), state: BreakerState })),
     }),
   ),
 });
 
-const PURPOSES: readonly ClientPurpose[] = ['proxy', 'event-streams', 'dashboard'];
+const PURPOSES: readonly ClientPurpose[] = ['proxy', 'event-streams', 'dashboard', 'ops'];
 
 /**
  * The operations console's own view of the platform, admin only: every service's instances with
@@ -142,7 +142,7 @@ export async function consoleRoutes(app: ServiceApp, { clients, settings, verifi
     schema: {
       tags: ['ops'],
       summary: "The state of the gateway's circuit breakers, by service and client",
-      description: 'The gateway holds a client per service for proxied calls, one for event streams, and one for the dashboard’s calls (identity, orders, recommendations), each with its own breaker.',
+      description: 'The gateway holds a client per service for proxied calls, one for event streams, one for the dashboard’s calls (identity, orders, recommendations), and one for the console’s operations (dead letters, outbox backlog, replays, sagas), each with its own breaker.',
       security: [{ bearer: [] }],
       response: { 200: BreakersAnswer, 401: Problem, 403: Problem },
     },

@@ -49,6 +49,8 @@ export interface ProxyRoutesOptions {
   upstreams: Upstreams;
   /** Clients without a body timeout and with connections of their own, for long-lived streams. */
   streams: Upstreams;
+  /** Clients with breakers of their own for the console's operations (`/ops/*` routes); the proxy's when not given. */
+  ops?: Upstreams;
   /** Largest request body passed on, in bytes. */
   bodyLimit: number;
   /** Event streams open at once; one more is refused with 503. */
@@ -100,7 +102,7 @@ export async function proxyRoutes(app: ServiceApp, opts: ProxyRoutesOptions): Pr
     return stream;
   };
 
-  const forward = (service: UpstreamName, strip: string) =>
+  const forward = (service: UpstreamName, strip: string, clients: Upstreams = opts.upstreams) =>
     async function proxy(request: FastifyRequest, reply: FastifyReply) {
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > opts.bodyLimit) throw errors.PAYLOAD_TOO_LARGE(`The body is larger than ${opts.bodyLimit} bytes.`);
@@ -108,7 +110,7 @@ export async function proxyRoutes(app: ServiceApp, opts: ProxyRoutesOptions): Pr
       const limiter = hasBody ? new BodyLimit(opts.bodyLimit) : undefined;
       const body = limiter ? (request.body as NodeJS.ReadableStream).pipe(limiter) : null;
       const stream = wantsEventStream(request) ? track(reply.raw) : undefined;
-      const upstream = (stream ? opts.streams : opts.upstreams).get(service)!;
+      const upstream = (stream ? opts.streams : clients).get(service)!;
       let res;
       try {
         res = await upstream.request({
@@ -143,7 +145,8 @@ export async function proxyRoutes(app: ServiceApp, opts: ProxyRoutesOptions): Pr
     };
 
   for (const { prefix, service } of ROUTES) {
-    const handler = forward(service, '/api/v1');
+    // An operator's calls (/ops/sagas) go through the ops clients: one that fails opens no breaker of the shoppers'.
+    const handler = forward(service, '/api/v1', prefix.startsWith('/ops/') && opts.ops ? opts.ops : opts.upstreams);
     app.all(`/api/v1${prefix}`, { schema: { hide: true } }, handler);
     app.all(`/api/v1${prefix}/*`, { schema: { hide: true } }, handler);
   }

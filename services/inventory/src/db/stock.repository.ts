@@ -6,6 +6,8 @@ import type { StockLevel } from '../domain/reservation.ts';
 export interface StockRow extends Stock, StockLevel {
   sold: number;
   received: number;
+  /** Bumped by every change of the row, in its statement: stock.changed carries it, so consumers can order the changes. */
+  version: number;
 }
 
 interface Row {
@@ -14,10 +16,11 @@ interface Row {
   reserved: number;
   sold: number;
   received: number;
+  version: number | string;
   discontinued: boolean;
 }
 
-const COLUMNS = 'product_id, available, reserved, sold, received, discontinued_at IS NOT NULL AS discontinued';
+const COLUMNS = 'product_id, available, reserved, sold, received, version, discontinued_at IS NOT NULL AS discontinued';
 
 function toStock(row: Row): StockRow {
   return {
@@ -26,6 +29,7 @@ function toStock(row: Row): StockRow {
     reserved: Number(row.reserved),
     sold: Number(row.sold),
     received: Number(row.received),
+    version: Number(row.version),
     discontinued: row.discontinued,
   };
 }
@@ -53,7 +57,7 @@ export async function openStock(q: Queryable, productId: string, initial: number
 export async function discontinueStock(q: Queryable, productId: string): Promise<void> {
   await q.query(
     `INSERT INTO stock (product_id, available, received, discontinued_at) VALUES ($1, 0, 0, now())
-     ON CONFLICT (product_id) DO UPDATE SET discontinued_at = coalesce(stock.discontinued_at, now()), updated_at = now()`,
+     ON CONFLICT (product_id) DO UPDATE SET discontinued_at = coalesce(stock.discontinued_at, now()), version = stock.version + 1, updated_at = now()`,
     [productId],
   );
 }
@@ -76,7 +80,7 @@ export async function setAvailable(q: Queryable, productId: string, available: n
   const before = (await lockStock(q, [productId])).get(productId.toLowerCase());
   if (!before || before.discontinued) return undefined;
   const { rows } = await q.query<Row>(
-    `UPDATE stock SET received = received + ($2::bigint - available), available = $2, updated_at = now()
+    `UPDATE stock SET received = received + ($2::bigint - available), available = $2, version = version + 1, updated_at = now()
      WHERE product_id = $1 RETURNING ${COLUMNS}`,
     [productId, available],
   );
@@ -104,10 +108,10 @@ export async function moveStock(q: Queryable, move: StockMove, quantities: Reado
   const ids = [...quantities.keys()];
   await lockStock(q, ids);
   const { rows } = await q.query<Row>(
-    `UPDATE stock s SET ${MOVES[move]}, updated_at = now()
+    `UPDATE stock s SET ${MOVES[move]}, version = s.version + 1, updated_at = now()
      FROM unnest($1::uuid[], $2::bigint[]) AS l (product_id, quantity)
      WHERE s.product_id = l.product_id
-     RETURNING s.product_id, s.available, s.reserved, s.sold, s.received, s.discontinued_at IS NOT NULL AS discontinued`,
+     RETURNING s.product_id, s.available, s.reserved, s.sold, s.received, s.version, s.discontinued_at IS NOT NULL AS discontinued`,
     [ids, [...quantities.values()]],
   );
   if (rows.length !== ids.length) throw new Error(`stock ${move}: ${ids.length - rows.length} of ${ids.length} products have no stock row`);

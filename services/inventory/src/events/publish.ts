@@ -11,7 +11,7 @@ export interface InventoryPublisher {
   reservationFailed(tx: Transaction, orderId: string, reason: FailureReason, shortages: readonly Shortage[]): Promise<void>;
   committed(tx: Transaction, reservation: Reservation): Promise<void>;
   released(tx: Transaction, orderId: string, release: { items: readonly ItemQuantity[]; reason: string; expired: boolean }): Promise<void>;
-  /** One stock.changed per row, with its new totals. */
+  /** One stock.changed per row, with its new totals and version. */
   stockChanged(tx: Transaction, rows: readonly StockRow[]): Promise<void>;
 }
 
@@ -33,8 +33,8 @@ export function inventoryPublisher(messaging: Messaging): InventoryPublisher {
       await messaging.publish(tx, inventoryReleased, { orderId, items: [...items], reason, expired }, { subject: orderId });
     },
     async stockChanged(tx, rows) {
-      for (const { productId, available, reserved } of rows) {
-        await messaging.publish(tx, stockChanged, { productId, available, reserved }, { subject: productId });
+      for (const { productId, available, reserved, version } of rows) {
+        await messaging.publish(tx, stockChanged, { productId, available, reserved, version }, { subject: productId });
       }
     },
   };

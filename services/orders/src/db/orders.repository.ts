@@ -1,6 +1,7 @@
 import type { Queryable } from '@emporium/kit';
 import type { Address, Money } from '@emporium/contracts/common';
-import type { Order, OrderLine, OrderStatus } from '@emporium/contracts/orders';
+import type { Order, OrderLine, OrderShipping, OrderStatus } from '@emporium/contracts/orders';
+import type { ShippingService } from '@emporium/contracts/shipping';
 import type { PaymentStatus } from '@emporium/contracts/payments';
 import type { ShipmentStatus } from '@emporium/contracts/shipping';
 
@@ -18,6 +19,9 @@ interface OrderRow {
   items: OrderLine[] | string;
   total_amount: string | number;
   currency: string;
+  shipping_service: ShippingService | null;
+  shipping_carrier: string | null;
+  shipping_amount: string | number | null;
   shipping_address: Address | string;
   card_last4: string;
   from_cart: boolean;
@@ -41,6 +45,7 @@ function toRecord(r: OrderRow): OrderRecord {
     email: r.email,
     status: r.status,
     items: json(r.items),
+    shipping: r.shipping_service ? { service: r.shipping_service, carrier: r.shipping_carrier ?? '', price: { amount: Number(r.shipping_amount), currency: r.currency } } : null,
     total: { amount: Number(r.total_amount), currency: r.currency },
     shippingAddress: json(r.shipping_address),
     payment: { id: r.payment_id, status: r.payment_status, cardLast4: r.card_last4 },
@@ -64,6 +69,9 @@ export interface NewOrder {
   userId: string;
   email: string;
   items: OrderLine[];
+  /** The shipping chosen, priced in the order's currency. */
+  shipping: OrderShipping;
+  /** The lines plus the shipping. */
   total: Money;
   shippingAddress: Address;
   cardLast4: string;
@@ -72,14 +80,14 @@ export interface NewOrder {
 
 export async function insertOrder(q: Queryable, o: NewOrder): Promise<void> {
   await q.query(
-    `INSERT INTO orders (id, user_id, email, status, items, total_amount, currency, shipping_address, card_last4, from_cart)
-     VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, $8, $9)`,
-    [o.id, o.userId, o.email, JSON.stringify(o.items), o.total.amount, o.total.currency, JSON.stringify(o.shippingAddress), o.cardLast4, o.fromCart],
+    `INSERT INTO orders (id, user_id, email, status, items, total_amount, currency, shipping_address, card_last4, from_cart, shipping_service, shipping_carrier, shipping_amount)
+     VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [o.id, o.userId, o.email, JSON.stringify(o.items), o.total.amount, o.total.currency, JSON.stringify(o.shippingAddress), o.cardLast4, o.fromCart, o.shipping.service, o.shipping.carrier, o.shipping.price.amount],
   );
 }
 
-const COLUMNS = `id, user_id, email, status, items, total_amount, currency, shipping_address, card_last4, from_cart, payment_id, payment_status,
-  shipment_id, shipment_status, tracking_number, carrier, cancellation_reason, created_at, updated_at`;
+const COLUMNS = `id, user_id, email, status, items, total_amount, currency, shipping_service, shipping_carrier, shipping_amount, shipping_address, card_last4, from_cart,
+  payment_id, payment_status, shipment_id, shipment_status, tracking_number, carrier, cancellation_reason, created_at, updated_at`;
 
 /** One order; `lock` holds its row for the rest of the transaction. */
 export async function findOrder(q: Queryable, id: string, opts: { lock?: boolean } = {}): Promise<OrderRecord | undefined> {

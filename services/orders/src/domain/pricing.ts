@@ -18,6 +18,16 @@ export type PricingProblem =
   | { kind: 'quantity'; productIds: string[] }
   | { kind: 'total'; total: Money };
 
+/**
+ * The total of an order: its lines' total plus its shipping, or what stands in the way (another
+ * currency, or a sum over the largest amount any event or command can carry).
+ */
+export function addShipping(itemsTotal: Money, shipping: Money): Money | PricingProblem {
+  if (shipping.currency !== itemsTotal.currency) return { kind: 'currency', currencies: [itemsTotal.currency, shipping.currency] };
+  const total = { amount: itemsTotal.amount + shipping.amount, currency: itemsTotal.currency };
+  return total.amount > MAX_MONEY_AMOUNT ? { kind: 'total', total } : total;
+}
+
 /** Prices merged lines from the catalog's prices: the lines and the total, or what stands in the way. */
 export function priceLines(
   items: readonly ItemQuantity[],

@@ -1,16 +1,18 @@
 import type { Database, Messaging, Transaction } from '@emporium/kit';
 import type { CloudEvent, EventDefinition } from '@emporium/contracts/events';
-import { orderCancelled, orderConfirmed, orderDelivered, orderPlaced, orderShipped, type OrderStatus } from '@emporium/contracts/orders';
+import { orderCancellationRefused, orderCancelled, orderConfirmed, orderDelivered, orderPlaced, orderShipped, type OrderStatus } from '@emporium/contracts/orders';
 import { clearHistory, insertHistory, publishedEvents } from '../db/history.repository.ts';
 import { OrderStatusFeed } from './status-feed.ts';
 
 /** Each of orders' own events, with the status it records and the note shown beside it. */
-const PROJECTIONS: ReadonlyArray<{ event: EventDefinition; status: OrderStatus; note(data: Record<string, unknown>): string | null }> = [
-  { event: orderPlaced, status: 'PENDING', note: () => 'order placed' },
-  { event: orderConfirmed, status: 'CONFIRMED', note: () => 'payment captured, stock committed, shipment scheduled' },
-  { event: orderCancelled, status: 'CANCELLED', note: (d) => String(d.reason) },
-  { event: orderShipped, status: 'SHIPPED', note: (d) => `${String(d.carrier)} tracking ${String(d.trackingNumber)}` },
-  { event: orderDelivered, status: 'DELIVERED', note: () => 'delivered' },
+const PROJECTIONS: ReadonlyArray<{ event: EventDefinition; status(data: Record<string, unknown>): OrderStatus; note(data: Record<string, unknown>): string | null }> = [
+  { event: orderPlaced, status: () => 'PENDING', note: () => 'order placed' },
+  { event: orderConfirmed, status: () => 'CONFIRMED', note: () => 'payment captured, stock committed, shipment scheduled' },
+  { event: orderCancelled, status: () => 'CANCELLED', note: (d) => String(d.reason) },
+  { event: orderShipped, status: () => 'SHIPPED', note: (d) => `${String(d.carrier)} tracking ${String(d.trackingNumber)}` },
+  { event: orderDelivered, status: () => 'DELIVERED', note: () => 'delivered' },
+  // Not a change of status: the order stays where it is, with a word on why it was not cancelled.
+  { event: orderCancellationRefused, status: (d) => d.status as OrderStatus, note: (d) => `cancellation refused: ${String(d.reason)}` },
 ];
 const byType = new Map(PROJECTIONS.map((p) => [p.event.type, p]));
 
@@ -39,7 +41,7 @@ export class OrderHistoryProjection {
     if (!projection) return;
     const data = event.data as Record<string, unknown>;
     const orderId = String(data.orderId);
-    await insertHistory(tx, { eventId: event.id, orderId, status: projection.status, note: projection.note(data), at: event.time });
+    await insertHistory(tx, { eventId: event.id, orderId, status: projection.status(data), note: projection.note(data), at: event.time });
     await tx.query('SELECT pg_notify($1, $2)', [OrderStatusFeed.CHANNEL, orderId]);
     tx.afterCommit(() => this.feed.announce(orderId));
   }

@@ -1,14 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { bearer, errors, mayAccess, requireUser, type Caller, type Database, type Messaging, type ServiceApp, type TokenVerifier, type Upstream } from '@emporium/kit';
-import { MAX_MONEY_AMOUNT, pagination, type ItemQuantity } from '@emporium/contracts/common';
+import { MAX_MONEY_AMOUNT, pagination, type Address, type ItemQuantity } from '@emporium/contracts/common';
 import type { Cart } from '@emporium/contracts/cart';
 import { passesLuhn, type PaymentMethod } from '@emporium/contracts/payments';
-import { CancelOrderBody, Order, OrderPage, OrderParams, OrderQuery, PlacedOrder, PlaceOrderBody, PlaceOrderHeaders, orderPlaced, type OrderStatus } from '@emporium/contracts/orders';
+import type { QuoteList, ShippingService } from '@emporium/contracts/shipping';
+import { CancelOrderBody, Order, OrderPage, OrderParams, OrderQuery, PlacedOrder, PlaceOrderBody, PlaceOrderHeaders, orderPlaced, type OrderShipping, type OrderStatus } from '@emporium/contracts/orders';
 import { historyOf } from '../db/history.repository.ts';
 import { claimIdempotencyKey, findIdempotencyKey, findOrder, FORGOTTEN_REQUEST_HASH, insertOrder, listOrders, publicOrder, type ClaimedKey } from '../db/orders.repository.ts';
 import { findOrderable } from '../db/products.repository.ts';
 import { isCancellable } from '../domain/order-status.ts';
-import { mergeLines, priceLines } from '../domain/pricing.ts';
+import { addShipping, mergeLines, priceLines, type PricingProblem } from '../domain/pricing.ts';
 import { ordersErrors } from '../errors.ts';
 import type { SagaOrchestrator } from '../sagas/orchestrator.ts';
 import type { CheckoutData } from '../sagas/place-order/index.ts';
@@ -22,6 +23,7 @@ export interface OrderRouteOptions {
   saga: SagaOrchestrator<CheckoutData>;
   cart: Upstream;
   payments: Upstream;
+  shipping: Upstream;
 }
 
 const tags = ['orders'];
@@ -60,15 +62,48 @@ async function tokenizeCard(payments: Upstream, authorization: string, cardNumbe
   throw errors.BAD_GATEWAY(`The payments service answered ${res.status}.`);
 }
 
+/**
+ * The price of `service` for sending `items` to `address`, as the shipping service quotes it
+ * (`POST /shipping/quotes`, a computation that may be repeated). A country no carrier serves is
+ * the caller's 422; shipping unavailable is a 503.
+ */
+async function quoteShipping(shipping: Upstream, address: Address, items: readonly ItemQuantity[], service: ShippingService): Promise<OrderShipping> {
+  const res = await shipping.json<QuoteList & { detail?: string }>({
+    method: 'POST',
+    path: '/shipping/quotes',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ address, items }),
+    idempotent: true,
+  });
+  if (res.status === 200) {
+    const chosen = res.body.data.find((q) => q.service === service);
+    if (chosen) return { service: chosen.service, carrier: chosen.carrier, price: chosen.price };
+    throw errors.BAD_GATEWAY(`The shipping service offered no ${service} shipping.`);
+  }
+  if (res.status === 422) {
+    throw ordersErrors.ORDERS_DESTINATION_NOT_SERVED(res.body.detail ?? `No carrier ships to ${address.country}.`, { errors: [{ path: 'body/shippingAddress/country', message: 'is a country no carrier ships to' }] });
+  }
+  if (res.status === 503) throw errors.UPSTREAM_UNAVAILABLE('Shipping is unavailable; try again shortly.', { headers: { 'retry-after': '1' } });
+  throw errors.BAD_GATEWAY(`The shipping service answered ${res.status}.`);
+}
+
+/** The problem that stops an order from being priced, as the caller's 422. */
+function pricingRefused(problem: PricingProblem): never {
+  if (problem.kind === 'unknown') throw ordersErrors.ORDERS_UNKNOWN_PRODUCT(`These products cannot be ordered (unknown or no longer sold): ${problem.productIds.join(', ')}.`);
+  if (problem.kind === 'quantity') throw ordersErrors.ORDERS_UNKNOWN_PRODUCT(`At most 1000 of one product per order: ${problem.productIds.join(', ')}.`);
+  if (problem.kind === 'total') throw ordersErrors.ORDERS_TOTAL_TOO_LARGE(`The total, ${problem.total.amount} minor units of ${problem.total.currency}, is over the largest the platform handles (${MAX_MONEY_AMOUNT}); order fewer items.`);
+  throw ordersErrors.ORDERS_CURRENCY_MISMATCH(`The products and their shipping are priced in ${problem.currencies.join(' and ')}; order them separately.`);
+}
+
 /** `/orders`: place, list, read and cancel orders. */
-export async function orderRoutes(app: ServiceApp, { db, verifier, messaging, saga, cart, payments }: OrderRouteOptions): Promise<void> {
+export async function orderRoutes(app: ServiceApp, { db, verifier, messaging, saga, cart, payments, shipping }: OrderRouteOptions): Promise<void> {
   const user = requireUser(verifier);
 
   app.post('/orders', {
     onRequest: user,
     schema: {
       tags,
-      summary: "Place an order: the given items, or the cart. The card number is exchanged for the payment provider's token and never kept. Checkout runs after the answer.",
+      summary: "Place an order: the given items, or the cart, and the shipping chosen (standard by default), whose price shipping quotes and the total includes. The card number is exchanged for the payment provider's token and never kept. Checkout runs after the answer.",
       security: bearer,
       headers: PlaceOrderHeaders,
       body: PlaceOrderBody,
@@ -103,21 +138,29 @@ export async function orderRoutes(app: ServiceApp, { db, verifier, messaging, sa
     const wanted = mergeLines(fromCart ? await cartItems(cart, request.headers.authorization!) : body.items!);
     if (!wanted.length) throw ordersErrors.ORDERS_EMPTY_CART('Your cart is empty: add items first, or send them in `items`.');
     const priced = priceLines(wanted, await findOrderable(db, wanted.map((i) => i.productId)));
-    if ('kind' in priced) {
-      if (priced.kind === 'unknown') throw ordersErrors.ORDERS_UNKNOWN_PRODUCT(`These products cannot be ordered (unknown or no longer sold): ${priced.productIds.join(', ')}.`);
-      if (priced.kind === 'quantity') throw ordersErrors.ORDERS_UNKNOWN_PRODUCT(`At most 1000 of one product per order: ${priced.productIds.join(', ')}.`);
-      if (priced.kind === 'total') throw ordersErrors.ORDERS_TOTAL_TOO_LARGE(`The total, ${priced.total.amount} minor units of ${priced.total.currency}, is over the largest the platform handles (${MAX_MONEY_AMOUNT}); order fewer items.`);
-      throw ordersErrors.ORDERS_CURRENCY_MISMATCH(`The products are priced in ${priced.currencies.join(' and ')}; order them separately.`);
-    }
+    if ('kind' in priced) pricingRefused(priced);
+    // The shipping chosen (standard when none is), priced by shipping; the order is charged the lines plus it.
+    const shipped = await quoteShipping(shipping, body.shippingAddress, wanted, body.shipping?.service ?? 'standard');
+    const total = addShipping(priced.total, shipped.price);
+    if ('kind' in total) pricingRefused(total);
 
     const card = await tokenizeCard(payments, request.headers.authorization!, cardNumber);
     const id = randomUUID();
     const placed = await db.transaction(async (tx) => {
       const earlier = await claimIdempotencyKey(tx, { userId: caller.id, key, requestHash, orderId: id });
       if (earlier) return earlier;
-      await insertOrder(tx, { id, userId: caller.id, email: caller.email, items: priced.lines, total: priced.total, shippingAddress: body.shippingAddress, cardLast4: card.last4, fromCart });
-      await messaging.publish(tx, orderPlaced, { orderId: id, userId: caller.id, email: caller.email, items: wanted, total: priced.total }, { subject: id });
-      await saga.start(tx, id, { userId: caller.id, items: wanted, amount: priced.total, address: body.shippingAddress, paymentToken: card.token, cardLast4: card.last4 });
+      await insertOrder(tx, { id, userId: caller.id, email: caller.email, items: priced.lines, shipping: shipped, total, shippingAddress: body.shippingAddress, cardLast4: card.last4, fromCart });
+      await messaging.publish(tx, orderPlaced, { orderId: id, userId: caller.id, email: caller.email, items: wanted, total }, { subject: id });
+      await saga.start(tx, id, {
+        userId: caller.id,
+        items: wanted,
+        amount: total,
+        breakdown: { items: priced.lines.map(({ productId, quantity, unitPrice }) => ({ productId, quantity, unitPrice })), shipping: shipped.price },
+        shipping: shipped,
+        address: body.shippingAddress,
+        paymentToken: card.token,
+        cardLast4: card.last4,
+      });
       return undefined;
     });
     if (placed) return repeat(placed);

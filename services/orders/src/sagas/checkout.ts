@@ -1,6 +1,6 @@
 import type { Logger, Messaging, Transaction } from '@emporium/kit';
 import type { CloudEvent } from '@emporium/contracts/events';
-import { orderCancelled, orderConfirmed } from '@emporium/contracts/orders';
+import { orderCancellationRefused, orderCancelled, orderConfirmed } from '@emporium/contracts/orders';
 import { findOrder, updateOrder, type OrderChange } from '../db/orders.repository.ts';
 import { canMove } from '../domain/order-status.ts';
 import { followShipment } from '../events/on-shipment-progress.ts';
@@ -16,6 +16,7 @@ const ORDER_CHANGES: Record<string, (data: Record<string, string>) => OrderChang
   'payment.refunded': () => ({ paymentStatus: 'refunded' }),
   'shipment.scheduled': (d) => ({ shipmentId: d.shipmentId, shipmentStatus: 'scheduled', trackingNumber: d.trackingNumber, carrier: d.carrier }),
   'shipment.cancelled': () => ({ shipmentStatus: 'cancelled' }),
+  'shipment.cancellation-refused': (d) => ({ shipmentStatus: d.status as 'dispatched' | 'delivered' }),
 };
 
 /** How far along a payment or shipment is: a repeated or late reply never moves one back. */
@@ -71,6 +72,11 @@ export function createCheckoutSaga(messaging: Messaging, timings: SagaTimings, l
       if (isAhead(change.paymentStatus, order.payment?.status) || isAhead(change.shipmentStatus, order.shipment?.status)) {
         await updateOrder(tx, saga.orderId, change);
       }
+    },
+    async refused(tx, saga, reason) {
+      // The order goes on (it follows its shipment as ever); the customer is told why it was not cancelled.
+      const order = (await findOrder(tx, saga.orderId, { lock: true }))!;
+      await messaging.publish(tx, orderCancellationRefused, { orderId: order.id, userId: order.userId, email: order.email, status: order.status, reason }, { subject: order.id });
     },
     async mayUndo(tx, saga) {
       // Once the shipment has left, a completed checkout is not undone (a refund alone stays a refund).

@@ -23,8 +23,11 @@ export interface SagaStep<D> {
   compensate?(ctx: StepContext<D>, reason: string): Promise<void>;
 }
 
-/** How a reply moves the saga: the step succeeded, failed, or was undone. */
-export type ReplyKind = 'succeeded' | 'failed' | 'compensated';
+/**
+ * How a reply moves the saga: the step succeeded, failed, was undone, or cannot be undone (the
+ * participant refused its compensation: the step is past undoing, as a shipment that has left).
+ */
+export type ReplyKind = 'succeeded' | 'failed' | 'compensated' | 'refused';
 
 /** A participant's reply event, tied to the step it answers. */
 export interface SagaReply<D, E extends EventDefinition = EventDefinition> {
@@ -49,6 +52,8 @@ export interface SagaHooks<D> {
   replied?(tx: Transaction, saga: SagaState<D>, reply: SagaReply<D>, event: CloudEvent): Promise<void>;
   /** Whether a completed saga may still be undone (an order not yet shipped). */
   mayUndo(tx: Transaction, saga: SagaState<D>): Promise<boolean>;
+  /** A completed saga's undoing was refused before anything was undone: it is completed again, and `reason` says why. */
+  refused?(tx: Transaction, saga: SagaState<D>, reason: string): Promise<void>;
 }
 
 /** Deadlines and patience. */
@@ -160,6 +165,11 @@ export class SagaOrchestrator<D> {
       await saveSaga(tx, saga, this.timings.compensationTimeoutMs);
       return;
     }
+    if (r.kind === 'refused' && (saga.status === 'COMPENSATING' || saga.status === 'FAILED') && saga.compensations[0] === r.step) {
+      await logSaga(tx, saga.id, r.step, 'compensation refused', reason);
+      await this.settleRefusal(tx, saga, reason);
+      return;
+    }
     // A duplicate, or an answer that came after the saga stopped waiting for it: the
     // compensation already sent covers whatever it did.
     this.log.debug({ orderId, type: event.type, status: saga.status, step: saga.step }, 'a late or repeated reply changed nothing');
@@ -259,6 +269,36 @@ export class SagaOrchestrator<D> {
     await saveSaga(tx, saga, this.timings.compensationTimeoutMs);
     await logSaga(tx, saga.id, saga.step, 'compensate', saga.attempts ? `attempt ${saga.attempts + 1}` : saga.reason);
     await this.byId.get(saga.step)!.compensate!(this.context(tx, saga), saga.reason ?? 'cancelled');
+  }
+
+  /**
+   * The participant of the compensation being waited for refused it: its step cannot be undone.
+   * A completed saga whose undoing had not undone anything yet (a confirmed order cancelled just
+   * as its shipment left) is completed again: the cancellation is dropped, the hook says why, and
+   * nothing else is sent. Otherwise part of the saga is undone and the rest cannot be: it is FAILED
+   * at once, with the refusal as its error, for an operator.
+   */
+  private async settleRefusal(tx: Transaction, saga: SagaState<D>, reason: string): Promise<void> {
+    const step = saga.step;
+    const wasCompleted = this.steps.every((s) => saga.completed.includes(s.id));
+    const nothingUndone = saga.compensations.length === this.steps.filter((s) => s.compensate).length;
+    if (wasCompleted && nothingUndone) {
+      saga.status = 'COMPLETED';
+      saga.step = this.steps.at(-1)!.id;
+      saga.compensations = [];
+      saga.reason = null;
+      saga.attempts = 0;
+      saga.lastError = null;
+      await saveSaga(tx, saga, null);
+      await logSaga(tx, saga.id, saga.step, 'completed', `not undone: ${reason}`);
+      await this.hooks.refused?.(tx, saga, reason);
+      return;
+    }
+    saga.status = 'FAILED';
+    saga.lastError = `${step}: ${reason}`;
+    await saveSaga(tx, saga, null);
+    await logSaga(tx, saga.id, step, 'failed', saga.lastError);
+    this.log.error({ orderId: saga.orderId, step }, 'a saga could not be undone: a participant refused a compensation; an operator must settle it');
   }
 
   /** A compensation's deadline passed: send it again, or give up and leave the saga to an operator. */

@@ -1,4 +1,4 @@
-import type { DeclineCode, PaymentStatus } from '@emporium/contracts/payments';
+import type { AmountBreakdown, DeclineCode, PaymentStatus } from '@emporium/contracts/payments';
 import type { Money } from '@emporium/contracts/common';
 
 /** The provider calls a payment can wait for. */
@@ -20,6 +20,21 @@ const sameMoney = (a: Money, b: Money) => a.amount === b.amount && a.currency ==
 /** Why an authorization of `amount` is refused before any provider call, or undefined when it may go ahead. */
 export function invalidAmount(amount: Money): string | undefined {
   return amount.amount > 0 ? undefined : `The amount to authorize must be greater than zero; it was ${money(amount)}.`;
+}
+
+/**
+ * Why an authorization of `amount` does not match what it is for, or undefined when it does: it
+ * must be the items (quantity × unit price) plus the shipping, all in its currency.
+ */
+export function amountMismatch(amount: Money, breakdown: AmountBreakdown): string | undefined {
+  const currencies = [...new Set([...breakdown.items.map((l) => l.unitPrice.currency), breakdown.shipping.currency])];
+  if (currencies.length !== 1 || currencies[0] !== amount.currency) {
+    return `The amount to authorize, ${money(amount)}, is not in the currency of its items and shipping (${currencies.join(', ')}).`;
+  }
+  const items = breakdown.items.reduce((sum, l) => sum + l.quantity * l.unitPrice.amount, 0);
+  const expected = items + breakdown.shipping.amount;
+  if (expected === amount.amount) return undefined;
+  return `The amount to authorize, ${money(amount)}, is not the items (${items} ${amount.currency}) plus shipping (${money(breakdown.shipping)}): ${expected} ${amount.currency}.`;
 }
 
 /** What a payment.authorize command does to the order's existing payment. */

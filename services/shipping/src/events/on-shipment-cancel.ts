@@ -1,16 +1,16 @@
 import type { EventHandler, Messaging, Transaction } from '@emporium/kit';
-import { cancelShipment, shipmentCancelled } from '@emporium/contracts/shipping';
+import { cancelShipment, shipmentCancellationRefused, shipmentCancelled } from '@emporium/contracts/shipping';
 import { cancelScheduled, insertTombstone, lockShipmentByOrder, type ShipmentRecord } from '../db/shipments.repository.ts';
-import { decideCancel, refusal } from '../domain/shipment.ts';
-import { shippingErrors } from '../errors.ts';
+import { decideCancel } from '../domain/shipment.ts';
 import { shipmentFacts } from './facts.ts';
 
 /**
  * shipment.cancel → cancel-shipment: cancels the order's shipment and publishes
  * shipment.cancelled, in the inbox's transaction. With no shipment yet it stores a cancelled
  * tombstone, so a schedule arriving later does nothing; a repeat re-publishes the
- * cancellation. A dispatched or delivered shipment cannot be recalled: the handler throws, and
- * the command is retried, then dead-lettered for an operator.
+ * cancellation. A dispatched or delivered shipment cannot be recalled: the handler answers
+ * shipment.cancellation-refused (again for each repeat) and changes nothing, so the saga knows
+ * at once that its compensation cannot be done, instead of waiting for an answer that never comes.
  */
 export function onShipmentCancel({ messaging }: { messaging: Messaging }): EventHandler<typeof cancelShipment> {
   const announce = (tx: Transaction, s: ShipmentRecord, reason: string) =>
@@ -22,8 +22,16 @@ export function onShipmentCancel({ messaging }: { messaging: Messaging }): Event
     for (let pass = 0; pass < 2; pass++) {
       const existing = await lockShipmentByOrder(tx, orderId);
       switch (decideCancel(existing?.status)) {
-        case 'refuse':
-          throw shippingErrors.SHIPPING_INVALID_TRANSITION(`Order ${orderId}: ${refusal('cancel', existing!.status)}`);
+        case 'refuse': {
+          const status = existing!.status as 'dispatched' | 'delivered';
+          await messaging.publish(
+            tx,
+            shipmentCancellationRefused,
+            { ...shipmentFacts(existing!), status, reason: `the shipment was ${status} before it could be cancelled` },
+            { subject: orderId },
+          );
+          return;
+        }
         case 'republish':
           await announce(tx, existing!, reason);
           return;

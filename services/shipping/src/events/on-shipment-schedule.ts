@@ -14,7 +14,8 @@ export interface ScheduleDeps {
 }
 
 /**
- * shipment.schedule → schedule-shipment: creates the order's shipment (standard service) and
+ * shipment.schedule → schedule-shipment: creates the order's shipment (at the service the
+ * command names, the one the customer paid for; standard when it names none) and
  * publishes shipment.scheduled, in the inbox's transaction. Idempotent by order id as well as
  * by event id, since the saga may send the command again under a new id: a repeat re-publishes
  * shipment.scheduled, and after a cancel (even one that arrived first) nothing happens.
@@ -24,7 +25,7 @@ export function onShipmentSchedule({ messaging, unserved, now = () => new Date()
     messaging.publish(tx, shipmentScheduled, { ...shipmentFacts(s), estimatedDelivery: s.shipment!.estimatedDelivery }, { subject: s.orderId });
 
   return async (event, tx) => {
-    const { orderId, userId, address, items } = event.data;
+    const { orderId, userId, address, items, service = 'standard' } = event.data;
     // Twice at most: a first insert can lose to a concurrent command for the same order, whose row the second pass then sees.
     for (let pass = 0; pass < 2; pass++) {
       const existing = await lockShipmentByOrder(tx, orderId);
@@ -40,16 +41,16 @@ export function onShipmentSchedule({ messaging, unserved, now = () => new Date()
             await messaging.publish(tx, shipmentSchedulingFailed, { orderId, reason: `No carrier serves ${address.country}.` }, { subject: orderId });
             return;
           }
-          const standard = quote('standard', address.country, items);
+          const booked = quote(service, address.country, items);
           const created = await insertShipment(tx, {
             orderId,
             userId,
-            service: standard.service,
-            carrier: standard.carrier,
+            service: booked.service,
+            carrier: booked.carrier,
             trackingNumber: trackingNumber(randomBytes(8)),
             address,
             items,
-            estimatedDelivery: estimatedDelivery(now(), standard.estimatedDays),
+            estimatedDelivery: estimatedDelivery(now(), booked.estimatedDays),
           });
           if (created) {
             await announce(tx, created);

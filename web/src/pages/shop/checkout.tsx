@@ -1,8 +1,9 @@
-import { useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import type { Cart } from '@emporium/contracts/cart';
-import type { Address } from '@emporium/contracts/common';
+import type { Address, Money } from '@emporium/contracts/common';
 import type { PlacedOrder } from '@emporium/contracts/orders';
+import type { Quote, QuoteList, ShippingService } from '@emporium/contracts/shipping';
 import { api, ApiError, money } from '../../api.ts';
 import { useAuth } from '../../auth.tsx';
 import { useApi } from '../../hooks.ts';
@@ -28,9 +29,22 @@ function newKey(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Checkout: the cart's summary, the shipping address and the card, then "Place order" orders the cart. */
+/** The shipping options for a destination: loading (undefined), the quotes, or why there are none. */
+type Quotes = { list?: Quote[]; error?: unknown };
+
+/** What the order will cost: the cart and, once chosen, its shipping. */
+function orderTotal(cart: Cart, shipping: Quote | undefined): Money {
+  return shipping ? { amount: cart.total.amount + shipping.price.amount, currency: cart.total.currency } : cart.total;
+}
+
+const SERVICE_NAMES: Record<ShippingService, string> = { standard: 'Standard', express: 'Express' };
+
+/** Checkout: the cart's summary, the shipping address, how to ship it and the card, then "Place order" orders the cart. */
 export function Checkout() {
   const { data: cart, error, loading, reload } = useApi<Cart>('/cart');
+  const [quotes, setQuotes] = useState<Quotes>({});
+  const [service, setService] = useState<ShippingService>('standard');
+  const shipping = quotes.list?.find((q) => q.service === service);
   return (
     <div className="shop-checkout">
       <h1>Checkout</h1>
@@ -40,16 +54,16 @@ export function Checkout() {
         </Empty>
       ) : (
         <div className="shop-checkout-cols">
-          <CartSummary cart={cart!} />
-          <CheckoutForm cart={cart!} />
+          <CartSummary cart={cart!} shipping={shipping} />
+          <CheckoutForm cart={cart!} quotes={quotes} onQuotes={setQuotes} service={service} onService={setService} />
         </div>
       )}
     </div>
   );
 }
 
-/** What is being ordered: each line and the total. */
-function CartSummary({ cart }: { cart: Cart }) {
+/** What is being ordered: each line, the shipping chosen and the total. */
+function CartSummary({ cart, shipping }: { cart: Cart; shipping: Quote | undefined }) {
   return (
     <section className="card shop-summary" aria-labelledby="summary-title">
       <h2 id="summary-title">Order summary</h2>
@@ -60,15 +74,27 @@ function CartSummary({ cart }: { cart: Cart }) {
             <span>{money(l.lineTotal)}</span>
           </li>
         ))}
+        <li data-testid="summary-shipping">
+          <span>Shipping{shipping ? <span className="muted"> · {SERVICE_NAMES[shipping.service]}</span> : null}</span>
+          <span>{shipping ? money(shipping.price) : '…'}</span>
+        </li>
       </ul>
-      <p className="shop-total"><span>Total</span><span className="price">{money(cart.total)}</span></p>
+      <p className="shop-total"><span>Total</span><span className="price">{money(orderTotal(cart, shipping))}</span></p>
       <p><Link to="/cart">Change the cart</Link></p>
     </section>
   );
 }
 
-/** The address and card form; one Idempotency-Key for as long as it is on screen, so a retry never orders twice. */
-function CheckoutForm({ cart }: { cart: Cart }) {
+/** What the form needs besides the cart: the shipping options for the address's country, and the one chosen. */
+interface ShippingChoice {
+  quotes: Quotes;
+  onQuotes(quotes: Quotes): void;
+  service: ShippingService;
+  onService(service: ShippingService): void;
+}
+
+/** The address, shipping and card form; one Idempotency-Key for as long as it is on screen, so a retry never orders twice. */
+function CheckoutForm({ cart, quotes, onQuotes, service, onService }: { cart: Cart } & ShippingChoice) {
   const { user } = useAuth();
   const navigate = useNavigate();
   const [key] = useState(newKey);
@@ -79,6 +105,22 @@ function CheckoutForm({ cart }: { cart: Cart }) {
   const sending = useRef(false);
   const form = useRef<HTMLFormElement>(null);
   useFocusInvalid(form, error);
+
+  // What shipping costs depends only on the country and the items: asked again when either changes.
+  const items = JSON.stringify(cart.items.map(({ productId, quantity }) => ({ productId, quantity })));
+  useEffect(() => {
+    const controller = new AbortController();
+    onQuotes({});
+    // The quote needs an address; only its country counts, so the rest may be a placeholder.
+    const where: Address = { name: 'Quote', line1: 'Quote', city: 'Quote', postalCode: '00', country: address.country };
+    api<QuoteList>('/shipping/quotes', { method: 'POST', body: { address: where, items: JSON.parse(items) as unknown }, signal: controller.signal })
+      .then((answer) => onQuotes({ list: answer.data }))
+      .catch((err: unknown) => {
+        if ((err as Error).name !== 'AbortError') onQuotes({ error: err });
+      });
+    return () => controller.abort();
+  }, [address.country, items, onQuotes]);
+  const chosen = quotes.list?.find((q) => q.service === service);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -92,7 +134,7 @@ function CheckoutForm({ cart }: { cart: Cart }) {
       const placed = await api<PlacedOrder>('/orders', {
         method: 'POST',
         headers: { 'idempotency-key': key },
-        body: { shippingAddress, payment: { cardNumber: card.replace(/[\s-]/g, '') } },
+        body: { shippingAddress, shipping: { service }, payment: { cardNumber: card.replace(/[\s-]/g, '') } },
       });
       void navigate(`/orders/${placed.id}`);
     } catch (err) {
@@ -131,6 +173,24 @@ function CheckoutForm({ cart }: { cart: Cart }) {
           )}
         </Field>
       </fieldset>
+      <fieldset data-testid="shipping-options">
+        <legend>Shipping</legend>
+        {quotes.error ? (
+          <p role="alert" className="error">
+            {quotes.error instanceof ApiError && quotes.error.problem.code === 'SHIPPING_DESTINATION_NOT_SERVED' ? 'We cannot ship to this country.' : 'Shipping prices could not be loaded; the shipping is priced when the order is placed.'}
+          </p>
+        ) : !quotes.list ? (
+          <p className="muted">Finding shipping prices…</p>
+        ) : (
+          quotes.list.map((q) => (
+            <label key={q.service} className="shop-shipping-option">
+              <input type="radio" name="shipping" value={q.service} checked={service === q.service} onChange={() => onService(q.service)} />
+              <span>{SERVICE_NAMES[q.service]} · {q.carrier} · {q.estimatedDays} days</span>
+              <span className="price">{money(q.price)}</span>
+            </label>
+          ))
+        )}
+      </fieldset>
       <fieldset>
         <legend>Payment</legend>
         <Field label="Card number" error={fields['payment.cardNumber']} hint={<TestCards onPick={setCard} />}>
@@ -140,7 +200,7 @@ function CheckoutForm({ cart }: { cart: Cart }) {
       <FormProblem error={error} shown={shown} />
       <div className="shop-place">
         <button type="submit" disabled={busy}>Place order</button>
-        <span>Total <span className="price">{money(cart.total)}</span></span>
+        <span>Total <span className="price">{money(orderTotal(cart, chosen))}</span></span>
       </div>
       {busy && <p role="status" className="muted">Placing your order…</p>}
     </form>

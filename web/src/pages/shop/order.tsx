@@ -204,7 +204,7 @@ function CancelOrder({ orderId, onDone }: { orderId: string; onDone: () => void 
   );
 }
 
-/** The order's lines and total. */
+/** The order's lines, its shipping and its total. */
 function OrderItems({ order }: { order: Order }) {
   return (
     <section aria-labelledby="order-items">
@@ -222,7 +222,12 @@ function OrderItems({ order }: { order: Order }) {
               </tr>
             ))}
           </tbody>
-          <tfoot><tr><th scope="row" colSpan={3}>Total</th><td className="num price">{money(order.total)}</td></tr></tfoot>
+          <tfoot>
+            {order.shipping && (
+              <tr><th scope="row" colSpan={3}>Shipping <span className="muted">({order.shipping.service}, {order.shipping.carrier})</span></th><td className="num">{money(order.shipping.price)}</td></tr>
+            )}
+            <tr><th scope="row" colSpan={3}>Total</th><td className="num price">{money(order.total)}</td></tr>
+          </tfoot>
         </table>
       </div>
     </section>
