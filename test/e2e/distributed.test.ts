@@ -3,7 +3,9 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger, NatsTransport } from '@emporium/kit';
 import { IN_CI, natsUnavailable, TEST_DATABASE_URL, TEST_NATS_URL } from '@emporium/testing';
+import { checkDatabases, formatReport, hasViolations } from '../../tools/src/chaos/checker.ts';
 import { startDistributed, type DistributedPlatform } from '../../tools/src/distributed.ts';
+import { quiet, waitForOrders } from '../../tools/src/invariants.ts';
 import { seedDemo } from '../../tools/src/seed/seed.ts';
 import { BACKENDS } from '../../tools/src/services.ts';
 import { CARDS, describeCheckout, Shop } from './checkout.ts';
@@ -121,5 +123,33 @@ if (unavailable && !IN_CI) {
         for (const order of orders) expect(['CONFIRMED', 'CANCELLED']).toContain(order.status);
       }, 120_000);
     }
+  });
+
+  // Last, once every suite above has run on the platform: its databases, read directly.
+  describe('the databases afterwards (distributed)', () => {
+    it('hold every invariant the external checker reads from them', async () => {
+      const shop = await Shop.open((await platform()).gatewayUrl);
+      const ids: string[] = [];
+      for (let page = 1, pages = 1; page <= pages; page++) {
+        const res = await shop.admin.get<{ data: Array<{ id: string }>; pagination: { pages: number } }>(`/api/v1/orders?limit=100&page=${page}`);
+        expect(res.status).toBe(200);
+        ids.push(...res.body.data.map((o) => o.id));
+        pages = res.body.pagination.pages;
+      }
+      await waitForOrders(shop.admin, ids);
+      expect(await quiet(shop.admin)).toEqual([]);
+      // Consumers may still be catching up: a message a killed replica had taken comes again only
+      // after JetStream's ack wait (30 s). So the checker is asked again until it finds nothing or
+      // 45 s have passed; anything under a second old counts as in flight.
+      const deadline = Date.now() + 45_000;
+      const read = () => checkDatabases({ databaseUrl: TEST_DATABASE_URL, prefix, orderIds: ids, lagSeconds: 1 });
+      let reports = await read();
+      while (hasViolations(reports) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 1_000));
+        reports = await read();
+      }
+      expect(hasViolations(reports), `\n${formatReport(reports, 10)}`).toBe(false);
+      expect(reports.find((r) => r.name === 'every accepted order exists')!.checked).toBe(ids.length);
+    }, 120_000);
   });
 }
