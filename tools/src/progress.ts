@@ -16,3 +16,36 @@ export function progress(label: string, total: number, out: NodeJS.WriteStream =
     }
   };
 }
+
+/**
+ * A status line for work without a known end: on a terminal, each update redraws one line in
+ * place (cut to the terminal's width); in a log, an update is written as its own line at most
+ * every `logEveryMs`, and `done()` writes the last one unless it was just written.
+ */
+export function statusLine(out: NodeJS.WriteStream = process.stderr, logEveryMs = 5000): { update(text: string): void; done(text?: string): void } {
+  let last = '';
+  let lastLogged = -Infinity;
+  let logged = '';
+  let drawn = false;
+  return {
+    update(text) {
+      last = text;
+      if (out.isTTY) {
+        const width = Math.max(20, (out.columns || 120) - 1);
+        out.write(`\r\x1b[2K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
+        drawn = true;
+      } else if (Date.now() - lastLogged >= logEveryMs) {
+        lastLogged = Date.now();
+        logged = text;
+        out.write(`${text}\n`);
+      }
+    },
+    done(text = last) {
+      if (out.isTTY) {
+        if (text) out.write(`\r\x1b[2K${text}\n`);
+        else if (drawn) out.write('\r\x1b[2K');
+      } else if (text && text !== logged) out.write(`${text}\n`);
+      drawn = false;
+    },
+  };
+}
