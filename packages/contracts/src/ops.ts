@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id } from './common.ts';
+import { FAULT_KINDS, FAULT_MAX_MS, FAULT_RULES } from './fault-kinds.ts';
 
 /** A message a subscription gave up on, as every service's /ops/dead-letters lists it. */
 export const DeadLetter = Type.Object(
@@ -60,55 +61,7 @@ export const TraceSummary = Type.Object(
 );
 export type TraceSummary = Static<typeof TraceSummary>;
 
-/**
- * Run-time faults (see the kit's README, "Faults"). Each kind is one flag of the flags file
- * (FAULTS_FILE): the gateway's PUT /api/v1/ops/faults writes them, every process watching the
- * file applies them.
- */
-export const FAULT_KINDS = [
-  'route-latency',
-  'route-error',
-  'route-hang',
-  'crash',
-  'event-latency',
-  'event-error',
-  'upstream-latency',
-  'upstream-error',
-  'payment-latency',
-  'payment-failure',
-  'database-down',
-  'broker-down',
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
-
-/** What a kind's `value` means, what its `target` names, and which service alone it applies to. */
-export interface FaultRule {
-  value: 'ms' | 'rate' | 'none';
-  target: 'route' | 'event' | 'upstream' | 'none';
-  /** The one service that has what the kind breaks (the payment provider is in payments). */
-  service?: string;
-  /** What the kind does, for the console and the documentation. */
-  does: string;
-}
-
-/** Every kind's rule. */
-export const FAULT_RULES: Record<FaultKind, FaultRule> = {
-  'route-latency': { value: 'ms', target: 'route', does: 'adds this many ms to the handling of a request' },
-  'route-error': { value: 'rate', target: 'route', does: 'answers this share of requests with 503 FAULT_INJECTED' },
-  'route-hang': { value: 'ms', target: 'route', does: 'holds requests unanswered for up to this many ms (the client gives up first), then answers 503' },
-  crash: { value: 'none', target: 'route', does: 'ends the process with exit code 70: at once, or on the first request to the target route' },
-  'event-latency': { value: 'ms', target: 'event', does: 'adds this many ms to the handling of an event' },
-  'event-error': { value: 'rate', target: 'event', does: 'makes this share of event handlings fail (retried, then dead-lettered)' },
-  'upstream-latency': { value: 'ms', target: 'upstream', does: 'adds this many ms to calls to another service (a call past its timeout times out)' },
-  'upstream-error': { value: 'rate', target: 'upstream', does: 'makes this share of calls to another service fail as if it could not be reached' },
-  'payment-latency': { value: 'ms', target: 'none', service: 'payments', does: 'sets the fake payment provider’s mean latency' },
-  'payment-failure': { value: 'rate', target: 'none', service: 'payments', does: 'sets the fake payment provider’s failure rate' },
-  'database-down': { value: 'none', target: 'none', does: 'fails every database query with a connection error' },
-  'broker-down': { value: 'none', target: 'none', does: 'fails every publish to the broker and holds every delivery' },
-};
-
-/** The longest latency or hang a fault may ask for: 5 minutes, so a forgotten fault still ends. */
-export const FAULT_MAX_MS = 300_000;
+export { FAULT_KINDS, FAULT_MAX_MS, FAULT_RULES, type FaultKind, type FaultRule } from './fault-kinds.ts';
 
 /** One fault, as the console shows and edits it. */
 export const Fault = Type.Object(

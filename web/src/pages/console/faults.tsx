@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { FAULT_RULES } from '@emporium/contracts/fault-kinds';
 import type { Fault, FaultKind, FaultsAnswer } from '@emporium/contracts/ops';
 import { api, ApiError } from '../../api.ts';
 import { ConfirmButton, ConsoleNav, Outcome, StaleNote, StatusBadge, TableWrap, type ActionOutcome } from '../../components/console-ui.tsx';
@@ -7,21 +8,8 @@ import { useApi } from '../../hooks.ts';
 
 const REFRESH_MS = 10_000;
 
-/** How the console presents each kind: its name, what its value is, and what its target names. */
-const KINDS: Record<FaultKind, { label: string; value: 'ms' | 'rate' | 'none'; target: 'route' | 'event' | 'upstream' | 'none'; service?: string }> = {
-  'route-latency': { label: 'Route latency', value: 'ms', target: 'route' },
-  'route-error': { label: 'Route errors (503)', value: 'rate', target: 'route' },
-  'route-hang': { label: 'Route hangs', value: 'ms', target: 'route' },
-  crash: { label: 'Crash (exit 70)', value: 'none', target: 'route' },
-  'event-latency': { label: 'Event handling latency', value: 'ms', target: 'event' },
-  'event-error': { label: 'Event handling failures', value: 'rate', target: 'event' },
-  'upstream-latency': { label: 'Outgoing call latency', value: 'ms', target: 'upstream' },
-  'upstream-error': { label: 'Outgoing call failures', value: 'rate', target: 'upstream' },
-  'payment-latency': { label: 'Payment provider latency', value: 'ms', target: 'none', service: 'payments' },
-  'payment-failure': { label: 'Payment provider failures', value: 'rate', target: 'none', service: 'payments' },
-  'database-down': { label: 'Database connection broken', value: 'none', target: 'none' },
-  'broker-down': { label: 'Broker connection broken', value: 'none', target: 'none' },
-};
+/** How the console presents each kind: its name, what its value is, and what its target names (the contracts' table). */
+const KINDS = FAULT_RULES;
 
 const SERVICES = ['*', 'gateway', 'identity', 'catalog', 'inventory', 'cart', 'orders', 'payments', 'shipping', 'notifications', 'recommendations'];
 
