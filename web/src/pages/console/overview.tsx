@@ -20,7 +20,7 @@ interface ServicesAnswer {
 
 /** GET /ops/breakers: each of the gateway's clients' circuit breaker. */
 interface BreakersAnswer {
-  data: Array<{ service: string; clients: Array<{ purpose: 'proxy' | 'event-streams' | 'dashboard'; state: string }> }>;
+  data: Array<{ service: string; clients: Array<{ purpose: 'proxy' | 'event-streams' | 'dashboard' | 'ops'; state: string }> }>;
 }
 
 const HEALTH_REFRESH_MS = 5_000;
@@ -28,6 +28,7 @@ const PURPOSES = [
   { purpose: 'proxy', label: 'Proxy' },
   { purpose: 'event-streams', label: 'Event streams' },
   { purpose: 'dashboard', label: 'Dashboard' },
+  { purpose: 'ops', label: 'Operations' },
 ] as const;
 
 /** The console's front page: every service's health, live traffic charts and the gateway's circuit breakers. */
