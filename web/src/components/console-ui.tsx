@@ -141,6 +141,17 @@ export function Pager({ pagination, onPage }: { pagination: { page: number; page
   );
 }
 
+/** The row under a table row that shows its details when expanded (the row's button controls `id`). */
+export function DetailRow({ id, columns, children }: { id: string; columns: number; children: ReactNode }) {
+  return (
+    <tr className="console-detail" id={id}>
+      <td colSpan={columns}>
+        <div className="console-detail-body">{children}</div>
+      </td>
+    </tr>
+  );
+}
+
 /** A table's horizontal scroller for narrow screens, reachable by keyboard so that it can be scrolled with the arrow keys. */
 export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
   return <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>{children}</div>;

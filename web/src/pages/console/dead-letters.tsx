@@ -1,7 +1,7 @@
 import { Fragment, useState } from 'react';
 import type { DeadLetter } from '@emporium/contracts/ops';
 import { api } from '../../api.ts';
-import { ConsoleNav, Outcome, ShortId, StaleNote, StatusBadge, TableWrap, When, type ActionOutcome } from '../../components/console-ui.tsx';
+import { ConsoleNav, DetailRow, Outcome, ShortId, StaleNote, StatusBadge, TableWrap, When, type ActionOutcome } from '../../components/console-ui.tsx';
 import { ErrorBox, Loading } from '../../components/status.tsx';
 import { useApi } from '../../hooks.ts';
 
@@ -126,14 +126,10 @@ function Letters() {
                           </td>
                         </tr>
                         {expanded && (
-                          <tr className="console-detail" id={`envelope-${letter.id}`}>
-                            <td colSpan={COLUMNS}>
-                              <div className="console-detail-body">
-                                <p className="muted">Event <code>{letter.eventId}</code> · subject <code>{letter.subject}</code></p>
-                                <pre className="console-json" tabIndex={0} aria-label={`Envelope of ${letter.type}`}>{pretty(letter.envelope)}</pre>
-                              </div>
-                            </td>
-                          </tr>
+                          <DetailRow id={`envelope-${letter.id}`} columns={COLUMNS}>
+                            <p className="muted">Event <code>{letter.eventId}</code> · subject <code>{letter.subject}</code></p>
+                            <pre className="console-json" tabIndex={0} aria-label={`Envelope of ${letter.type}`}>{pretty(letter.envelope)}</pre>
+                          </DetailRow>
                         )}
                       </Fragment>
                     );

@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import type { Pagination } from '@emporium/contracts/common';
 import type { Saga } from '@emporium/contracts/orders';
 import { api } from '../../api.ts';
-import { ConfirmButton, ConsoleNav, Outcome, Pager, ShortId, StaleNote, StatusBadge, TableWrap, When, type ActionOutcome } from '../../components/console-ui.tsx';
+import { ConfirmButton, ConsoleNav, DetailRow, Outcome, Pager, ShortId, StaleNote, StatusBadge, TableWrap, When, type ActionOutcome } from '../../components/console-ui.tsx';
 import { ErrorBox, Loading } from '../../components/status.tsx';
 import { useApi } from '../../hooks.ts';
 
@@ -133,13 +133,9 @@ function SagaTable({ sagas, onAction }: { sagas: Saga[]; onAction: (saga: Saga, 
                   </td>
                 </tr>
                 {expanded && (
-                  <tr className="console-detail" id={`timeline-${saga.id}`}>
-                    <td colSpan={COLUMNS}>
-                      <div className="console-detail-body">
-                        <Timeline saga={saga} />
-                      </div>
-                    </td>
-                  </tr>
+                  <DetailRow id={`timeline-${saga.id}`} columns={COLUMNS}>
+                    <Timeline saga={saga} />
+                  </DetailRow>
                 )}
               </Fragment>
             );

@@ -1,7 +1,7 @@
 import { Fragment, useMemo, useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import type { TraceSpan, TraceSummary } from '@emporium/contracts/ops';
-import { ConsoleNav, ShortId, StaleNote, StatusBadge, TableWrap, When } from '../../components/console-ui.tsx';
+import { ConsoleNav, DetailRow, ShortId, StaleNote, StatusBadge, TableWrap, When } from '../../components/console-ui.tsx';
 import { ErrorBox, Loading } from '../../components/status.tsx';
 import { useApi } from '../../hooks.ts';
 
@@ -247,14 +247,10 @@ function Waterfall({ traceId, onClose }: { traceId: string; onClose: () => void 
                     </td>
                   </tr>
                   {expanded && (
-                    <tr className="console-detail" id={`span-detail-${span.spanId}`}>
-                      <td colSpan={4}>
-                        <div className="console-detail-body">
-                          <p className="muted">Span <code>{span.spanId}</code>{span.parentSpanId ? <> · parent <code>{span.parentSpanId}</code></> : ' · root'} · starts at {formatMs(offset)}{span.statusMessage ? <> · <span className="console-overdue">{span.statusMessage}</span></> : null}</p>
-                          <pre className="console-json" tabIndex={0} aria-label={`Attributes of ${span.name}`}>{JSON.stringify({ attributes: span.attributes, ...(span.events.length ? { events: span.events } : {}) }, null, 2)}</pre>
-                        </div>
-                      </td>
-                    </tr>
+                    <DetailRow id={`span-detail-${span.spanId}`} columns={4}>
+                      <p className="muted">Span <code>{span.spanId}</code>{span.parentSpanId ? <> · parent <code>{span.parentSpanId}</code></> : ' · root'} · starts at {formatMs(offset)}{span.statusMessage ? <> · <span className="console-overdue">{span.statusMessage}</span></> : null}</p>
+                      <pre className="console-json" tabIndex={0} aria-label={`Attributes of ${span.name}`}>{JSON.stringify({ attributes: span.attributes, ...(span.events.length ? { events: span.events } : {}) }, null, 2)}</pre>
+                    </DetailRow>
                   )}
                 </Fragment>
               );
