@@ -27,7 +27,7 @@ describe('gateway load shedding', () => {
     const tokens = await testTokens();
     const source = { LOG_LEVEL: 'silent', CATALOG_URL: catalog.url, IDENTITY_URL: catalog.url, UPSTREAM_TIMEOUT_MS: '10000', SHED_RETRY_AFTER_SECONDS: '3', METRICS_TOKEN };
     gw = await buildService(gateway, { source: { ...source, SHED_MAX_IN_FLIGHT: '2', SHED_EVENT_LOOP_DELAY_MS: '60000' }, verifier: tokens.verifier });
-    lagging = await buildService(gateway, { source: { ...source, SHED_EVENT_LOOP_DELAY_MS: '400' }, verifier: tokens.verifier });
+    lagging = await buildService(gateway, { source: { ...source, SHED_EVENT_LOOP_DELAY_MS: '150' }, verifier: tokens.verifier });
   });
   afterAll(async () => {
     for (const res of held) json(res, 200, {});
@@ -61,12 +61,18 @@ describe('gateway load shedding', () => {
 
   it('answers 503 with Retry-After while the event loop lags, and serves again once it recovers', async () => {
     catalog.handler = (_req, res) => json(res, 200, { data: [] });
-    // Blocks this process's event loop for well over the limit, as a CPU-starved gateway would be.
-    const until = Date.now() + 2_500;
+    // Lags this process's event loop well over the limit for three seconds, as a CPU-starved
+    // gateway's would be: 300 ms busy, a moment free, again. The delay is a mean over each second,
+    // so one long block would be diluted by the quick ticks that follow it; a sustained lag is not.
+    const until = Date.now() + 3_000;
     while (Date.now() < until) {
-      // busy: no timer, no I/O runs meanwhile
+      const busyUntil = Date.now() + 300;
+      while (Date.now() < busyUntil) {
+        // busy: no timer, no I/O runs meanwhile
+      }
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    // The delay is sampled once a second: the next sample sees the blocked second.
+    // The last second's mean holds until the next sample: the gateway refuses now.
     await vi.waitFor(async () => {
       const res = await lagging.app.inject({ method: 'GET', url: '/api/v1/products', remoteAddress: '192.0.2.5' });
       expect(res.statusCode).toBe(503);
